@@ -1,0 +1,46 @@
+"""Command line for maintainers: `python -m course_tools {execute,badges,seed-cache}`."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from course_tools import badges, execute
+from course_tools.datasets import seed_keras_home
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m course_tools")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("execute", help="re-run notebooks in place and stamp their provenance")
+    run.add_argument("paths", nargs="*", type=Path, help="notebooks to run (default: notebooks/ and solutions/)")
+    run.add_argument("--quick", action="store_true", help="quick mode, for a dry run (the tests reject its outputs)")
+
+    sync = commands.add_parser("badges", help="point every notebook's Colab badge at its repository path")
+    sync.add_argument("--check", action="store_true", help="only report, change nothing")
+
+    seed = commands.add_parser("seed-cache", help="copy the offline datasets into KERAS_HOME/datasets")
+    seed.add_argument("keras_home", type=Path)
+
+    args = parser.parse_args(argv)
+    if args.command == "execute":
+        return execute.main(args.paths, quick=args.quick)
+    if args.command == "badges":
+        paths = execute.executed_notebooks() + sorted(Path("exercises").glob("*.ipynb"))
+        if args.check:
+            found = [problem for path in paths if (problem := badges.badge_problem(path))]
+            print("\n".join(found) or "all badges point at their notebooks")
+            return 1 if found else 0
+        for path in paths:
+            if badges.sync_badge(path):
+                print(f"updated {path}")
+        return 0
+    if args.command == "seed-cache":
+        problems = seed_keras_home(args.keras_home)
+        print("\n".join(problems) or f"seeded {args.keras_home / 'datasets'}")
+        return 1 if problems else 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
