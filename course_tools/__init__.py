@@ -8,7 +8,7 @@ from pathlib import Path
 #: The repository root, which is also the Jupyter Book root.
 ROOT = Path(__file__).resolve().parent.parent
 
-#: The one switch that shrinks data and epochs for CI. Unset (or anything but "1") means full fidelity.
+#: The one switch that shrinks data and epochs for CI. Unset (or not "1") means full fidelity.
 QUICK_ENV = "COURSE_QUICK"
 
 #: Folders whose notebooks are committed with full-mode outputs and run under nbval.

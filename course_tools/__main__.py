@@ -12,14 +12,31 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_tools")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    run = commands.add_parser("execute", help="re-run notebooks in place and stamp their provenance")
-    run.add_argument("paths", nargs="*", type=Path, help="notebooks to run (default: notebooks/ and solutions/)")
-    run.add_argument("--quick", action="store_true", help="quick mode, for a dry run (the tests reject its outputs)")
+    run = commands.add_parser(
+        "execute", help="re-run notebooks in place and stamp their provenance"
+    )
+    run.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        help="notebooks to run (default: notebooks/ and solutions/)",
+    )
+    run.add_argument(
+        "--quick",
+        action="store_true",
+        help="quick mode, for a dry run (the tests reject its outputs)",
+    )
 
-    sync = commands.add_parser("badges", help="point every notebook's Colab badge at its repository path")
-    sync.add_argument("--check", action="store_true", help="only report, change nothing")
+    sync = commands.add_parser(
+        "badges", help="point every notebook's Colab badge at its repository path"
+    )
+    sync.add_argument(
+        "--check", action="store_true", help="only report, change nothing"
+    )
 
-    seed = commands.add_parser("seed-cache", help="copy the offline datasets into KERAS_HOME/datasets")
+    seed = commands.add_parser(
+        "seed-cache", help="copy the offline datasets into KERAS_HOME/datasets"
+    )
     seed.add_argument("keras_home", type=Path)
 
     args = parser.parse_args(argv)
@@ -28,7 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "badges":
         paths = execute.executed_notebooks() + sorted(Path("exercises").glob("*.ipynb"))
         if args.check:
-            found = [problem for path in paths if (problem := badges.badge_problem(path))]
+            found = [
+                problem for path in paths if (problem := badges.badge_problem(path))
+            ]
             print("\n".join(found) or "all badges point at their notebooks")
             return 1 if found else 0
         for path in paths:

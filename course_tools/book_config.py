@@ -1,4 +1,4 @@
-"""Read the settings that live in `_config.yml`, the single source of truth for the repository URL."""
+"""Read `_config.yml`, the single source of truth for the repository's URL and branch."""
 
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +21,9 @@ class Repository:
         """`owner/name` of a GitHub URL such as https://github.com/owner/name."""
         prefix = "https://github.com/"
         if not self.url.startswith(prefix):
-            raise ValueError(f"_config.yml: repository.url must start with {prefix}, got {self.url!r}")
+            raise ValueError(
+                f"_config.yml: repository.url must start with {prefix}, got {self.url!r}"
+            )
         return self.url[len(prefix) :].strip("/")
 
     def colab_url(self, notebook: Path) -> str:
@@ -38,5 +40,11 @@ def load_repository(config_path: Path = ROOT / "_config.yml") -> Repository:
     repo = config.get("repository") or {}
     missing = [key for key in ("url", "branch") if not repo.get(key)]
     if missing:
-        raise ValueError(f"{config_path}: repository.{', repository.'.join(missing)} must be set")
-    return Repository(url=repo["url"].rstrip("/"), branch=repo["branch"], path_to_book=repo.get("path_to_book", ""))
+        raise ValueError(
+            f"{config_path}: repository.{', repository.'.join(missing)} must be set"
+        )
+    return Repository(
+        url=repo["url"].rstrip("/"),
+        branch=repo["branch"],
+        path_to_book=repo.get("path_to_book", ""),
+    )

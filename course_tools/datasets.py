@@ -1,4 +1,4 @@
-"""Seed a Keras cache from the offline copies in ../shared/data, so `keras.utils.get_file` finds them.
+"""Seed a Keras cache from the offline copies in ../shared/data, where `get_file` finds them.
 
 Notebooks never know about this: they call `get_file` with the canonical URL, which looks in
 `$KERAS_HOME/datasets/` before it downloads anything.
@@ -26,16 +26,24 @@ def check_archive(path: Path) -> None:
             with zipfile.ZipFile(path) as archive:
                 bad = archive.testzip()
                 if bad is not None:
-                    raise CorruptDatasetError(f"{path}: member {bad} fails its CRC check")
+                    raise CorruptDatasetError(
+                        f"{path}: member {bad} fails its CRC check"
+                    )
         elif path.name.endswith((".tar.gz", ".tgz")):
             with tarfile.open(path) as archive:
-                for _ in archive:  # walking every member reads the whole compressed stream
+                for (
+                    _
+                ) in archive:  # walking every member reads the whole compressed stream
                     pass
     except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError) as error:
-        raise CorruptDatasetError(f"{path}: not a readable archive ({error})") from error
+        raise CorruptDatasetError(
+            f"{path}: not a readable archive ({error})"
+        ) from error
 
 
-def seed_keras_home(keras_home: Path, source: Path = OFFLINE_DATASETS, fresh: bool = False) -> list[str]:
+def seed_keras_home(
+    keras_home: Path, source: Path = OFFLINE_DATASETS, fresh: bool = False
+) -> list[str]:
     """Copy the offline datasets into `keras_home/datasets` and return one message per skipped file.
 
     A corrupt file is reported and skipped, not copied: `get_file` then tries the canonical URL, and
@@ -63,7 +71,7 @@ def seed_keras_home(keras_home: Path, source: Path = OFFLINE_DATASETS, fresh: bo
 
 
 def use_keras_home(keras_home: Path, fresh: bool = False) -> list[str]:
-    """Seed `keras_home` when offline copies exist and point this process (and its kernels) at it."""
+    """Seed `keras_home` if offline copies exist; point this process (and its kernels) at it."""
     if not OFFLINE_DATASETS.is_dir():
         return []
     problems = seed_keras_home(keras_home, fresh=fresh)

@@ -1,4 +1,4 @@
-"""Re-execute notebooks in place, in full mode (or quick mode for a dry run), and stamp their provenance."""
+"""Re-execute notebooks in place, in full mode (quick for a dry run), and stamp their provenance."""
 
 import os
 import time
@@ -14,8 +14,10 @@ from course_tools.datasets import use_keras_home
 KERAS_HOME = ROOT / ".cache" / "keras"
 
 
-def execute_notebook(path: Path, quick: bool = False, timeout: int | None = None) -> float:
-    """Run `path` top to bottom in a fresh kernel, write its outputs back, and return the seconds taken."""
+def execute_notebook(
+    path: Path, quick: bool = False, timeout: int | None = None
+) -> float:
+    """Run `path` top to bottom in a fresh kernel, store its outputs, return the seconds taken."""
     notebook = nbformat.read(path, as_version=4)
     if quick:
         os.environ[QUICK_ENV] = "1"
@@ -36,7 +38,9 @@ def execute_notebook(path: Path, quick: bool = False, timeout: int | None = None
 
 
 def executed_notebooks() -> list[Path]:
-    return sorted(path for folder in EXECUTED_DIRS for path in (ROOT / folder).glob("*.ipynb"))
+    return sorted(
+        path for folder in EXECUTED_DIRS for path in (ROOT / folder).glob("*.ipynb")
+    )
 
 
 def main(paths: list[Path], quick: bool = False) -> int:
@@ -51,7 +55,9 @@ def main(paths: list[Path], quick: bool = False) -> int:
             seconds = execute_notebook(path, quick=quick)
         except Exception as error:  # one broken notebook must not stop the others
             failures += 1
-            print(f"FAILED {path}: {type(error).__name__}: {str(error).strip().splitlines()[-1:]}")
+            print(
+                f"FAILED {path}: {type(error).__name__}: {str(error).strip().splitlines()[-1:]}"
+            )
             continue
         print(f"  done in {seconds:.0f} s")
     return 1 if failures else 0

@@ -11,7 +11,14 @@ from importlib import metadata
 import nbformat
 
 METADATA_KEY = "course_run"
-TRACKED_PACKAGES = ("tensorflow", "keras", "numpy", "pandas", "matplotlib", "scikit-learn")
+TRACKED_PACKAGES = (
+    "tensorflow",
+    "keras",
+    "numpy",
+    "pandas",
+    "matplotlib",
+    "scikit-learn",
+)
 
 
 def code_hash(notebook: nbformat.NotebookNode) -> str:
@@ -44,7 +51,7 @@ def stamp(notebook: nbformat.NotebookNode, mode: str, seconds: float) -> None:
 
 
 def problems(notebook: nbformat.NotebookNode) -> list[str]:
-    """Why the stored outputs cannot be trusted; an empty list means they are fresh full-mode outputs."""
+    """Why the stored outputs cannot be trusted; empty when they are fresh full-mode outputs."""
     record = notebook.metadata.get(METADATA_KEY)
     if record is None:
         return ["never executed by `make execute` (no course_run metadata)"]

@@ -27,9 +27,11 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(session, config, items):
-    # TensorFlow writes C++ log lines to stderr whenever it first touches a device, in whichever cell
-    # that happens to be; checked cells compare stdout and displayed data, never stderr.
-    for notebook in {item.parent for item in items if type(item).__name__ == "IPyNbCell"}:
+    # TensorFlow writes C++ log lines to stderr when it first touches a device, in whichever
+    # cell that happens to be; checked cells compare stdout and displayed data, never stderr.
+    for notebook in {
+        item.parent for item in items if type(item).__name__ == "IPyNbCell"
+    }:
         notebook.skip_compare = (*notebook.skip_compare, "stderr")
 
 
@@ -40,7 +42,9 @@ def pytest_unconfigure(config):
 
 
 def executed_notebook_paths() -> list[Path]:
-    return sorted(path for folder in EXECUTED_DIRS for path in (ROOT / folder).glob("*.ipynb"))
+    return sorted(
+        path for folder in EXECUTED_DIRS for path in (ROOT / folder).glob("*.ipynb")
+    )
 
 
 def read_notebook(path: Path) -> nbformat.NotebookNode:
@@ -49,7 +53,7 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
 
 @pytest.fixture(scope="session")
 def built_site() -> Path:
-    """Build the book once per session, exactly as `make book` does, and fail on any Sphinx warning."""
+    """Build the book once per session as `make book` does; fail on any Sphinx warning."""
     command = [
         str(Path(sys.executable).with_name("jupyter-book")),
         "build",
@@ -61,5 +65,8 @@ def built_site() -> Path:
     result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     log = result.stdout + result.stderr
     if result.returncode != 0:
-        pytest.fail(f"the book build failed (exit {result.returncode}):\n{log[-6000:]}", pytrace=False)
+        pytest.fail(
+            f"the book build failed (exit {result.returncode}):\n{log[-6000:]}",
+            pytrace=False,
+        )
     return BUILD_DIR / "html"

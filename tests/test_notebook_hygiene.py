@@ -1,4 +1,4 @@
-"""Every executed notebook: fresh full-mode outputs, the quick-mode switch, a correct Colab badge, in the book."""
+"""Each executed notebook: fresh full-mode outputs, quick switch, Colab badge, TOC entry."""
 
 import re
 
@@ -22,12 +22,16 @@ def test_there_are_notebooks_to_check():
 def test_stored_outputs_are_fresh_and_full_mode(path):
     found = provenance.problems(read_notebook(path))
     rel = path.relative_to(ROOT).as_posix()
-    assert not found, f"{rel}: {'; '.join(found)}; refresh it with `make execute NB={rel}`"
+    assert not found, (
+        f"{rel}: {'; '.join(found)}; refresh it with `make execute NB={rel}`"
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_reads_the_quick_mode_switch(path):
-    code = "\n".join(cell.source for cell in read_notebook(path).cells if cell.cell_type == "code")
+    code = "\n".join(
+        cell.source for cell in read_notebook(path).cells if cell.cell_type == "code"
+    )
     assert f'os.environ.get("{QUICK_ENV}")' in code
 
 
@@ -38,15 +42,25 @@ def test_first_cell_is_its_own_colab_badge(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_imports_nothing_from_this_repository(path):
-    code = "\n".join(cell.source for cell in read_notebook(path).cells if cell.cell_type == "code")
-    assert not re.search(r"^\s*(from|import)\s+(course_tools|tests)\b", code, re.MULTILINE)
+    code = "\n".join(
+        cell.source for cell in read_notebook(path).cells if cell.cell_type == "code"
+    )
+    assert not re.search(
+        r"^\s*(from|import)\s+(course_tools|tests)\b", code, re.MULTILINE
+    )
 
 
 def test_every_lecture_notebook_is_in_the_table_of_contents():
     toc = (ROOT / "_toc.yml").read_text(encoding="utf-8")
     listed = set(re.findall(r"file:\s*(\S+)", toc))
-    missing = [p.relative_to(ROOT).with_suffix("").as_posix() for p in NOTEBOOKS if p.parent.name == "notebooks"]
-    assert not [m for m in missing if m not in listed], f"add these to _toc.yml: {missing}"
+    missing = [
+        p.relative_to(ROOT).with_suffix("").as_posix()
+        for p in NOTEBOOKS
+        if p.parent.name == "notebooks"
+    ]
+    assert not [m for m in missing if m not in listed], (
+        f"add these to _toc.yml: {missing}"
+    )
     yaml.safe_load(toc)  # and the file is valid YAML
 
 
@@ -69,13 +83,17 @@ def test_provenance_rejects_edited_code():
     notebook = small_notebook()
     provenance.stamp(notebook, mode="full", seconds=1.0)
     notebook.cells[0].source = "print(2 + 2)"
-    assert provenance.problems(notebook) == ["code changed after its outputs were produced"]
+    assert provenance.problems(notebook) == [
+        "code changed after its outputs were produced"
+    ]
 
 
 def test_provenance_rejects_quick_mode_outputs():
     notebook = small_notebook()
     provenance.stamp(notebook, mode="quick", seconds=1.0)
-    assert provenance.problems(notebook) == ["outputs come from 'quick' mode, not full mode"]
+    assert provenance.problems(notebook) == [
+        "outputs come from 'quick' mode, not full mode"
+    ]
 
 
 def test_provenance_rejects_a_notebook_never_executed():

@@ -1,4 +1,4 @@
-"""The built website: it builds without warnings, and every notebook page opens its own file in Colab."""
+"""The built website: it builds without warnings; each notebook page opens its own file in Colab."""
 
 from urllib.parse import urlparse
 
@@ -9,19 +9,23 @@ from conftest import executed_notebook_paths
 from course_tools import ROOT
 from course_tools.book_config import load_repository
 
-NOTEBOOK_PAGES = [path for path in executed_notebook_paths() if path.parent.name == "notebooks"]
+NOTEBOOK_PAGES = [
+    path for path in executed_notebook_paths() if path.parent.name == "notebooks"
+]
 IDS = [path.relative_to(ROOT).as_posix() for path in NOTEBOOK_PAGES]
 
 
 def colab_links(html_path):
     soup = BeautifulSoup(html_path.read_text(encoding="utf-8"), "html.parser")
     return [
-        a["href"] for a in soup.find_all("a", href=True) if a["href"].startswith("https://colab.research.google.com/")
+        a["href"]
+        for a in soup.find_all("a", href=True)
+        if a["href"].startswith("https://colab.research.google.com/")
     ]
 
 
 def repository_path(colab_url):
-    """The file path inside the repository that a Colab GitHub URL opens: .../github/OWNER/REPO/blob/BRANCH/PATH."""
+    """The repository path a Colab URL opens: .../github/OWNER/REPO/blob/BRANCH/PATH."""
     parts = urlparse(colab_url).path.split("/")
     assert parts[1] == "github" and parts[4] == "blob", colab_url
     return "/".join(parts[6:])
@@ -39,10 +43,14 @@ def test_colab_links_open_this_notebook(built_site, notebook):
     repository = load_repository()
     rel = notebook.relative_to(ROOT).as_posix()
     # The launch button in the page header and the badge in the notebook's first cell.
-    assert len(links) >= 2, f"{page.name}: expected a Colab launch button and a badge, found {links}"
+    assert len(links) >= 2, (
+        f"{page.name}: expected a Colab launch button and a badge, found {links}"
+    )
     for link in links:
         assert repository_path(link) == rel, link
-        assert f"/github/{repository.github_slug}/blob/{repository.branch}/" in link, link
+        assert f"/github/{repository.github_slug}/blob/{repository.branch}/" in link, (
+            link
+        )
 
 
 def test_repository_path_reads_a_colab_url():

@@ -1,4 +1,4 @@
-"""Draw the course's diagrams as SVG files beside this script: `python book/figures/make_figures.py`.
+"""Draw the course's diagrams as SVG files beside this script (`make figures`).
 
 One style for every figure: dark ink on an opaque white card, so the diagrams read the same on the
 site's light and dark themes.
@@ -17,7 +17,9 @@ INK = "#1f2933"
 NEURON = "#dbeafe"
 INPUT = "#fef3c7"
 OUTPUT = "#dcfce7"
-plt.rcParams.update({"font.family": "DejaVu Sans", "font.size": 13, "svg.hashsalt": "rnn-course"})
+plt.rcParams.update(
+    {"font.family": "DejaVu Sans", "font.size": 13, "svg.hashsalt": "rnn-course"}
+)
 
 
 def card(width, height, bottom=0.0):
@@ -31,7 +33,17 @@ def card(width, height, bottom=0.0):
 
 
 def node(ax, x, y, text, color, w=0.9, h=0.6):
-    ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.05", fc=color, ec=INK, lw=1.5))
+    ax.add_patch(
+        FancyBboxPatch(
+            (x - w / 2, y - h / 2),
+            w,
+            h,
+            boxstyle="round,pad=0.05",
+            fc=color,
+            ec=INK,
+            lw=1.5,
+        )
+    )
     ax.text(x, y, text, ha="center", va="center", color=INK)
 
 
