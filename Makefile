@@ -15,10 +15,10 @@ $(READY): requirements.txt
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	@touch $@
 
-## book: build the website into _build/html (Sphinx warnings are errors)
+## book: build the website into _build/html (Sphinx warnings are errors); SOLUTIONS=0 leaves them out
+SOLUTIONS ?= 1
 book: $(READY)
-	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
-	@echo "The site is in _build/html/index.html. Serve it on localhost with: make serve"
+	$(BIN)/python -m course_tools book $(if $(filter 0,$(SOLUTIONS)),--without-solutions)
 
 ## serve: serve the built site on http://localhost:8000
 serve:

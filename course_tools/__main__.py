@@ -1,10 +1,10 @@
-"""Command line for maintainers: `python -m course_tools {execute,badges,seed-cache}`."""
+"""Command line for maintainers: `python -m course_tools {execute,badges,book,seed-cache}`."""
 
 import argparse
 import sys
 from pathlib import Path
 
-from course_tools import badges, execute
+from course_tools import badges, book, execute
 from course_tools.datasets import seed_keras_home
 
 
@@ -34,6 +34,11 @@ def main(argv: list[str] | None = None) -> int:
         "--check", action="store_true", help="only report, change nothing"
     )
 
+    site = commands.add_parser("book", help="build the website into _build/html")
+    site.add_argument(
+        "--without-solutions", action="store_true", help="leave the solutions out"
+    )
+
     seed = commands.add_parser(
         "seed-cache", help="copy the offline datasets into KERAS_HOME/datasets"
     )
@@ -54,6 +59,16 @@ def main(argv: list[str] | None = None) -> int:
             if badges.sync_badge(path):
                 print(f"updated {path}")
         return 0
+    if args.command == "book":
+        result = book.build(solutions=not args.without_solutions)
+        if result.returncode == 0:
+            print("The site is in _build/html/index.html. Serve it with: make serve")
+        return result.returncode
+    if args.command == "book":
+        result = book.build(solutions=not args.without_solutions)
+        if result.returncode == 0:
+            print("The site is in _build/html/index.html. Serve it with: make serve")
+        return result.returncode
     if args.command == "seed-cache":
         problems = seed_keras_home(args.keras_home)
         print("\n".join(problems) or f"seeded {args.keras_home / 'datasets'}")

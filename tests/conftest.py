@@ -2,7 +2,6 @@
 
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -10,10 +9,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_tools import EXECUTED_DIRS, QUICK_ENV, ROOT
+from course_tools import EXECUTED_DIRS, QUICK_ENV, ROOT, book
 from course_tools.datasets import seed_keras_home
-
-BUILD_DIR = ROOT / "_build"
 
 
 def pytest_configure(config):
@@ -54,19 +51,11 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
 @pytest.fixture(scope="session")
 def built_site() -> Path:
     """Build the book once per session as `make book` does; fail on any Sphinx warning."""
-    command = [
-        str(Path(sys.executable).with_name("jupyter-book")),
-        "build",
-        str(ROOT),
-        "--warningiserror",
-        "--nitpick",
-        "--keep-going",
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
-    log = result.stdout + result.stderr
+    result = book.build(capture=True)
     if result.returncode != 0:
+        log = result.stdout + result.stderr
         pytest.fail(
             f"the book build failed (exit {result.returncode}):\n{log[-6000:]}",
             pytrace=False,
         )
-    return BUILD_DIR / "html"
+    return book.BUILD_DIR / "html"

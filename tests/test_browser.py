@@ -1,0 +1,162 @@
+"""Every page of the built site in a real headless Chromium, served on localhost.
+
+Per page: no console error, no failed request for a local asset, math typeset, every local image
+loaded, the Colab button pointing at the notebook's own path; a full-page screenshot is saved to
+_build/screenshots/. Skipped, with the reason, where no Chromium is installed (Debian:
+`apt-get install chromium`; `.ci/run` installs it).
+"""
+
+import functools
+import http.server
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from course_tools import ROOT
+from course_tools.book_config import load_repository
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="no Chromium on this machine (apt-get install chromium) to run the site in",
+)
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def site_url(built_site):
+    handler = functools.partial(QuietHandler, directory=str(built_site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+def site_pages():
+    html = ROOT / "_build" / "html"
+    skip = {"genindex.html", "search.html"}
+    return sorted(
+        p.relative_to(html).as_posix()
+        for p in html.rglob("*.html")
+        if p.name not in skip and "_static" not in p.parts and "_sources" not in p.parts
+    )
+
+
+def is_local(url, site_url):
+    return url.startswith(site_url) or url.startswith("data:")
+
+
+def visit(browser, url, site_url):
+    """Load `url` and return what a careful reader would notice is broken."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    problems = []
+    page.on(
+        "console",
+        lambda msg: (
+            msg.type == "error"
+            and "Failed to load resource"
+            not in msg.text  # reported as a request failure below
+            and problems.append(f"console error: {msg.text}")
+        ),
+    )
+    page.on(
+        "requestfailed",
+        lambda req: (
+            is_local(req.url, site_url)
+            and problems.append(f"failed request: {req.url} ({req.failure})")
+        ),
+    )
+    page.on(
+        "response",
+        lambda resp: (
+            is_local(resp.url, site_url)
+            and resp.status >= 400
+            and problems.append(f"HTTP {resp.status}: {resp.url}")
+        ),
+    )
+    page.on("pageerror", lambda error: problems.append(f"JavaScript error: {error}"))
+    page.goto(url, wait_until="networkidle")
+    return page, problems
+
+
+def test_site_pages_are_found(built_site):
+    pages = site_pages()
+    assert "index.html" in pages and len(pages) >= 5, pages
+
+
+@pytest.mark.parametrize("page_path", site_pages() or ["index.html"])
+def test_page_in_chromium(built_site, site_url, browser, page_path):
+    page, problems = visit(browser, f"{site_url}/{page_path}", site_url)
+    try:
+        # Math: every math element the page has was typeset by MathJax.
+        page.wait_for_function(
+            "!window.MathJax || !MathJax.startup || MathJax.startup.promise"
+        )
+        page.evaluate(
+            "window.MathJax && MathJax.startup ? MathJax.startup.promise : null"
+        )
+        untypeset = page.evaluate(
+            """() => [...document.querySelectorAll('.math')]
+                   .filter(el => !el.querySelector('mjx-container')).length"""
+        )
+        if untypeset:
+            problems.append(f"{untypeset} math element(s) not typeset")
+        # Images: every local image decoded (natural width above 0).
+        broken = page.evaluate(
+            """(site) => [...document.images]
+                   .filter(img => img.src.startsWith(site))
+                   .filter(img => !(img.complete && img.naturalWidth > 0))
+                   .map(img => img.getAttribute('src'))""",
+            site_url,
+        )
+        problems.extend(f"image not loaded: {src}" for src in broken)
+        # Colab: the launch button opens this very notebook of the repository.
+        if page_path.startswith("notebooks/"):
+            repository = load_repository()
+            expected = repository.colab_url(
+                ROOT / Path(page_path).with_suffix(".ipynb")
+            )
+            links = page.eval_on_selector_all(
+                "a[href^='https://colab.research.google.com/github/']",
+                "els => els.map(e => e.href)",
+            )
+            if expected not in links:
+                problems.append(f"no Colab link to {expected}; found {links}")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(
+            path=SCREENSHOTS / page_path.replace("/", "__").replace(".html", ".png"),
+            full_page=True,
+        )
+    finally:
+        page.close()
+    assert not problems, "\n".join(problems)
