@@ -57,3 +57,51 @@ def test_repository_path_reads_a_colab_url():
     url = "https://colab.research.google.com/github/owner/repo/blob/main/notebooks/x.ipynb"
     assert repository_path(url) == "notebooks/x.ipynb"
     assert repository_path(url.replace("notebooks/x", "x")) != "notebooks/x.ipynb"
+
+
+def internal_link_problems(site):
+    """Every relative link of every page points at a built file, and at an id that exists in it."""
+    pages = {
+        path: BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        for path in site.rglob("*.html")
+        if "_static" not in path.parts
+    }
+    ids = {
+        path: {tag["id"] for tag in soup.find_all(id=True)}
+        for path, soup in pages.items()
+    }
+    problems = []
+    for path, soup in pages.items():
+        for a in soup.find_all("a", href=True):
+            href = a["href"]
+            if urlparse(href).scheme or href.startswith(("mailto:", "javascript:")):
+                continue
+            target, _, anchor = href.partition("#")
+            target_path = (path.parent / target).resolve() if target else path
+            if not target_path.exists():
+                problems.append(f"{path.relative_to(site)}: broken link {href}")
+            elif (
+                anchor
+                and target_path.suffix == ".html"
+                and anchor not in ids.get(target_path, ())
+            ):
+                problems.append(
+                    f"{path.relative_to(site)}: no #{anchor} in {target or path.name}"
+                )
+    return problems
+
+
+def test_no_internal_link_is_broken(built_site):
+    assert internal_link_problems(built_site) == []
+
+
+def test_the_link_check_finds_a_broken_link(tmp_path):
+    (tmp_path / "index.html").write_text(
+        '<a href="missing.html">x</a> <a href="other.html#nowhere">y</a>'
+        '<a id="top" href="#top">z</a>'
+    )
+    (tmp_path / "other.html").write_text('<p id="somewhere"></p>')
+    assert internal_link_problems(tmp_path) == [
+        "index.html: broken link missing.html",
+        "index.html: no #nowhere in other.html",
+    ]
