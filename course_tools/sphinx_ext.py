@@ -101,7 +101,10 @@ def drop_duplicate_scripts(app, pagename, templatename, context, doctree):
     scripts = context.get("script_files", [])
     seen, unique = set(), []
     for script in scripts:
-        key = (script.filename or "", tuple(sorted(script.attributes.items())))  # None == ""
+        key = (
+            script.filename or "",
+            tuple(sorted(script.attributes.items())),
+        )  # None == ""
         if key not in seen:
             seen.add(key)
             unique.append(script)
@@ -110,5 +113,7 @@ def drop_duplicate_scripts(app, pagename, templatename, context, doctree):
 
 def setup(app):
     app.add_directive("headline-results", HeadlineResults)
-    app.connect("html-page-context", drop_duplicate_scripts, priority=999)  # after the theme's
+    app.connect(
+        "html-page-context", drop_duplicate_scripts, priority=999
+    )  # after the theme's
     return {"parallel_read_safe": True, "parallel_write_safe": True}
