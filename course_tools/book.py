@@ -12,6 +12,25 @@ BUILD_DIR = ROOT / "_build"
 SOLUTIONS_CAPTION = "Solutions"
 
 
+def toc_documents(toc: Path = ROOT / "_toc.yml") -> list[str]:
+    """Every document the table of contents lists (root first), as paths without suffix."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key in ("root", "file"):
+                if key in node:
+                    found.append(node[key])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(yaml.safe_load(toc.read_text(encoding="utf-8")))
+    return found
+
+
 def toc_without_solutions(toc: Path = ROOT / "_toc.yml") -> Path:
     """Write a copy of the table of contents without its Solutions part and return its path."""
     contents = yaml.safe_load(toc.read_text(encoding="utf-8"))
