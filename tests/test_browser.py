@@ -1,9 +1,9 @@
 """Every page of the built site in a real headless Chromium, served on localhost.
 
-Per page: no console error, no failed request for a local asset, math typeset, every local image
-loaded, the Colab button pointing at the notebook's own path; a full-page screenshot is saved to
-_build/screenshots/. Skipped, with the reason, where no Chromium is installed (Debian:
-`apt-get install chromium`; `.ci/run` installs it).
+Per page: no console error, no failed request for a local asset, math typeset without TeX errors,
+every local image loaded, the Colab button pointing at the notebook's own path; a full-page
+screenshot is saved to _build/screenshots/. Skipped, with the reason, where no Chromium is
+installed (Debian: `apt-get install chromium`; `.ci/run` installs it).
 """
 
 import functools
@@ -131,6 +131,11 @@ def test_page_in_chromium(built_site, site_url, browser, page_path):
         )
         if untypeset:
             problems.append(f"{untypeset} math element(s) not typeset")
+        tex_errors = page.eval_on_selector_all(
+            "mjx-merror",
+            "els => els.map(e => e.getAttribute('data-mjx-error') || e.textContent)",
+        )
+        problems.extend(f"TeX error in math: {error}" for error in tex_errors)
         # Images: every local image decoded (natural width above 0).
         broken = page.evaluate(
             """(site) => [...document.images]
