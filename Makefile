@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.requirements-installed
 
-.PHONY: book test execute badges figures lock serve clean
+.PHONY: book test execute badges figures lock serve clean assign autograder grade
 
 $(READY): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.x")'
@@ -39,6 +39,19 @@ badges: $(READY)
 ## figures: redraw the SVG diagrams of book/figures
 figures: $(READY)
 	$(BIN)/python book/figures/make_figures.py
+
+## assign: regenerate exercises/ (student notebooks and their public tests) from solutions/
+assign: $(READY)
+	$(BIN)/python -m course_tools.grading assign
+
+## autograder: build each exercise's Gradescope autograder zip into _build/grading/NAME/
+autograder: $(READY)
+	$(BIN)/python -m course_tools.grading autograder
+
+## grade: grade a folder of submissions: make grade EXERCISE=ex1_concepts SUBMISSIONS=dir [OUT=dir] [JOBS=n]
+grade: $(READY)
+	@test -n "$(EXERCISE)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade EXERCISE=name SUBMISSIONS=folder [OUT=folder] [JOBS=n]"; exit 2; }
+	$(BIN)/python -m course_tools.grading grade "$(SUBMISSIONS)" --exercise $(EXERCISE) $(if $(OUT),--out "$(OUT)") $(if $(JOBS),--jobs $(JOBS))
 
 ## lock: re-resolve requirements.in into the pinned requirements.txt
 lock:

@@ -1,0 +1,91 @@
+"""`python -m course_tools.grading {assign,autograder,grade}`: the instructor's commands."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from course_tools.grading import assign, batch
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m course_tools.grading")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    generate = commands.add_parser(
+        "assign",
+        help="regenerate exercises/ (student notebooks, public tests) from solutions/",
+    )
+    generate.add_argument("names", nargs="*", help="exercises (default: all)")
+    generate.add_argument(
+        "--check",
+        action="store_true",
+        help="only report exercises that are out of date",
+    )
+
+    zips = commands.add_parser(
+        "autograder", help="build the Gradescope autograder zip of each exercise"
+    )
+    zips.add_argument("names", nargs="*", help="exercises (default: all)")
+
+    grade = commands.add_parser("grade", help="grade a folder of submitted notebooks")
+    grade.add_argument(
+        "submissions", type=Path, help="folder with one file per submission"
+    )
+    grade.add_argument("--exercise", required=True, help="e.g. ex1_concepts")
+    grade.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="results folder (default: SUBMISSIONS/../graded)",
+    )
+    grade.add_argument(
+        "--jobs", type=int, default=0, help="parallel submissions (default: cores)"
+    )
+    grade.add_argument(
+        "--timeout", type=float, default=900, help="seconds per notebook (default 900)"
+    )
+    grade.add_argument(
+        "--cell-timeout", type=float, default=600, help="seconds per cell (default 600)"
+    )
+    grade.add_argument(
+        "--call-timeout",
+        type=float,
+        default=120,
+        help="seconds per test request (default 120)",
+    )
+    grade.add_argument(
+        "--memory", type=float, default=3.0, help="GiB per notebook (default 3)"
+    )
+    grade.add_argument(
+        "--force", action="store_true", help="regrade unchanged submissions too"
+    )
+    grade.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    args = parser.parse_args(argv)
+    names = getattr(args, "names", None) or assign.exercise_names()
+    if args.command == "assign":
+        if args.check:
+            problems = [problem for name in names for problem in assign.staleness(name)]
+            print("\n".join(problems) or "exercises/ is up to date")
+            return 1 if problems else 0
+        for name in names:
+            for path in assign.write_exercise(name):
+                print(f"wrote {path.relative_to(assign.ROOT)}")
+        return 0
+    if args.command == "autograder":
+        for name in names:
+            folder = assign.autograder(name)
+            print(folder / f"{name}-autograder.zip")
+        return 0
+    if args.command == "grade":
+        if args.exercise not in assign.exercise_names():
+            parser.error(
+                f"unknown exercise {args.exercise!r}: {assign.exercise_names()}"
+            )
+        args.out = args.out or args.submissions.resolve().parent / "graded"
+        return batch.run(args)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,423 @@
+"""Generate the student notebooks and the autograder from the solution notebooks (`otter assign`).
+
+One source per exercise: `solutions/NAME.ipynb` holds the questions, the solutions and the public
+and hidden tests in otter-assign format. From it this module writes
+
+- `exercises/NAME.ipynb`, the student notebook: its own Colab badge, a set-up cell that installs
+  otter-grader when missing and fetches the public tests from the repository named in
+  `_config.yml` (or finds them on disk), the questions with their `grader.check` cells, and how
+  to submit;
+- `exercises/tests/NAME/qN.py`, the public tests, which the set-up cell downloads in Colab;
+- `_build/grading/NAME/`, instructor-only and never committed: every test, hidden ones included,
+  and `NAME-autograder.zip` for Gradescope.
+"""
+
+import difflib
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import nbformat
+import yaml
+
+from course_tools import ROOT
+from course_tools.book_config import load_repository
+
+SOLUTIONS = ROOT / "solutions"
+EXERCISES = ROOT / "exercises"
+BUILD = ROOT / "_build" / "grading"
+CONFIG_MARK = "# ASSIGNMENT CONFIG"
+#: Packages of requirements.txt that the Gradescope image installs next to otter-grader.
+GRADESCOPE_PACKAGES = (
+    "numpy",
+    "pandas",
+    "matplotlib",
+    "scikit-learn",
+    "tensorflow",
+    "keras",
+)
+
+
+def otter_version() -> str:
+    return metadata.version("otter-grader")
+
+
+def exercise_names() -> list[str]:
+    """Every solution notebook that carries an otter `# ASSIGNMENT CONFIG` cell."""
+    return sorted(
+        path.stem
+        for path in SOLUTIONS.glob("*.ipynb")
+        if _config_cell(_read(path)) is not None
+    )
+
+
+def _read(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def _config_cell(notebook) -> nbformat.NotebookNode | None:
+    for cell in notebook.cells:
+        if cell.cell_type == "raw" and cell.source.lstrip().startswith(CONFIG_MARK):
+            return cell
+    return None
+
+
+def question_names(notebook) -> list[str]:
+    names = []
+    for cell in notebook.cells:
+        if cell.cell_type == "raw" and cell.source.lstrip().startswith(
+            "# BEGIN QUESTION"
+        ):
+            config = yaml.safe_load(cell.source.split("\n", 1)[1]) or {}
+            names.append(str(config["name"]))
+    return names
+
+
+def pinned(names) -> list[str]:
+    pins = {}
+    for line in (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines():
+        if "==" in line and not line.startswith("#"):
+            name, version = line.split("==", 1)
+            pins[name.strip().lower()] = f"{name.strip()}=={version.strip()}"
+    return [pins[name] for name in names if name in pins]
+
+
+def solution_digest(name: str) -> str:
+    """Changes when the solution's cells, otter's version or this module change."""
+    notebook = _read(SOLUTIONS / f"{name}.ipynb")
+    digest = hashlib.sha256(otter_version().encode())
+    digest.update(Path(__file__).read_bytes())
+    digest.update((ROOT / "_config.yml").read_bytes())
+    for cell in notebook.cells:
+        digest.update(cell.cell_type.encode() + b"\0" + cell.source.encode() + b"\0")
+    return digest.hexdigest()
+
+
+@dataclass
+class Assignment:
+    name: str
+    student: nbformat.NotebookNode  # the student notebook, ready to write
+    public_tests: dict[str, str]  # file name -> text, for exercises/tests/NAME/
+    all_tests: dict[str, str]  # file name -> text, hidden tests included
+    questions: list[str]  # question names in notebook order
+    zip_path: Path  # Gradescope autograder zip, inside the temporary output
+
+
+def _otter_input(name: str, workdir: Path) -> Path:
+    """The solution without outputs, its config completed with what this course relies on."""
+    notebook = _read(SOLUTIONS / f"{name}.ipynb")
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    cell = _config_cell(notebook)
+    config = yaml.safe_load(cell.source.split("\n", 1)[1]) or {}
+    config.update(
+        {
+            "name": name,
+            "init_cell": False,  # replaced by our set-up cell, which also works in Colab
+            "check_all_cell": False,
+            "export_cell": False,  # grader.export() fails in Colab; students download instead
+            "run_tests": False,  # CI grades the solution with the course's own grader
+            "tests": {"files": True, "ok_format": True},
+            "requirements": pinned(GRADESCOPE_PACKAGES),
+            "python_version": f"{sys.version_info.major}.{sys.version_info.minor}",
+        }
+    )
+    generate = (
+        config.get("generate") if isinstance(config.get("generate"), dict) else {}
+    )
+    config["generate"] = {"pdf": False, "zips": False, **generate}
+    cell.source = f"{CONFIG_MARK}\n{yaml.safe_dump(config, sort_keys=False)}"
+    notebook.metadata.setdefault(
+        "kernelspec",
+        {"display_name": "Python 3", "language": "python", "name": "python3"},
+    )
+    workdir.mkdir(parents=True, exist_ok=True)
+    target = workdir / f"{name}.ipynb"
+    nbformat.write(notebook, target)
+    return target
+
+
+def run_otter(name: str, workdir: Path) -> Assignment:
+    source = _otter_input(name, workdir / "in")
+    output = workdir / "out"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "otter",
+            "assign",
+            "--no-pdfs",
+            str(source),
+            str(output),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=source.parent,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"otter assign failed for {name}:\n{result.stdout}{result.stderr}"
+        )
+    student_dir, autograder_dir = output / "student", output / "autograder"
+    notebook = _read(SOLUTIONS / f"{name}.ipynb")
+    zips = sorted(autograder_dir.glob("*.zip"))
+    return Assignment(
+        name=name,
+        student=finish_student_notebook(
+            name, _read(student_dir / f"{name}.ipynb"), notebook
+        ),
+        public_tests=_public_test_files(name, student_dir / "tests", workdir),
+        all_tests=_texts(autograder_dir / "tests"),
+        questions=question_names(notebook),
+        zip_path=zips[0] if zips else None,
+    )
+
+
+def _texts(folder: Path) -> dict[str, str]:
+    return {
+        path.name: path.read_text(encoding="utf-8")
+        for path in sorted(folder.glob("*.py"))
+    }
+
+
+def _public_test_files(name: str, folder: Path, workdir: Path) -> dict[str, str]:
+    """otter's public test files, rewritten in the repository's style (ruff-formatted)."""
+    out = workdir / "public"
+    out.mkdir()
+    for path in sorted(folder.glob("*.py")):
+        spec: dict = {}
+        exec(
+            path.read_text(encoding="utf-8"), spec
+        )  # our own otter output, not a submission
+        (out / path.name).write_text(
+            f"# Public tests of solutions/{name}.ipynb, generated by `make assign`: do not edit.\n"
+            "# ruff: noqa: E501\n"
+            f"OK_FORMAT = True\n\ntest = {spec['test']!r}\n",
+            encoding="utf-8",
+        )
+    _format(out)
+    return _texts(out)
+
+
+def setup_source(name: str, questions: list[str]) -> str:
+    repository = load_repository()
+    return f'''\
+# Run this cell first. It installs otter-grader if needed and gets the public tests that
+# `grader.check` runs: from the course repository in Colab, from the folder next to this notebook
+# when it is there.
+import importlib.util
+import pathlib
+import urllib.request
+
+if importlib.util.find_spec("otter") is None:
+    %pip install --quiet otter-grader=={otter_version()}
+
+import otter
+
+EXERCISE = "{name}"
+TESTS_URL = (
+    "https://raw.githubusercontent.com/{repository.github_slug}/{repository.branch}"
+    f"/exercises/tests/{{EXERCISE}}"
+)
+tests_dir = pathlib.Path("tests") / EXERCISE
+for question in {json.dumps(questions)}:
+    test_file = tests_dir / f"{{question}}.py"
+    if not test_file.exists():
+        tests_dir.mkdir(parents=True, exist_ok=True)
+        urllib.request.urlretrieve(f"{{TESTS_URL}}/{{question}}.py", test_file)
+grader = otter.Notebook(tests_dir=str(tests_dir))
+'''
+
+
+SUBMIT_MARKDOWN = """\
+## Submit your work
+
+1. Run every check once more: the next cell runs all the public tests.
+2. Restart and run the whole notebook (*Runtime → Restart session and run all* in Colab,
+   *Kernel → Restart Kernel and Run All Cells* in Jupyter) and check that every cell runs.
+3. Download the notebook: in Colab *File → Download → Download .ipynb*, in Jupyter
+   *File → Download*. Hand in that `.ipynb` file as your course asks; do not rename or edit it
+   outside Jupyter.
+
+The checks above run the public tests only. Your submission is graded again, in a separate
+process, with the public tests and hidden ones: what the notebook prints does not count, and
+neither does anything it changes in its own kernel."""
+
+
+def finish_student_notebook(name: str, student, solution) -> nbformat.NotebookNode:
+    """otter's student notebook, plus our badge, set-up cell and submission instructions."""
+    questions = question_names(solution)
+    badge = load_repository().colab_badge(EXERCISES / f"{name}.ipynb")
+    cells = list(student.cells)
+    if (
+        cells
+        and cells[0].cell_type == "markdown"
+        and "colab-badge.svg" in cells[0].source
+    ):
+        cells[0] = nbformat.v4.new_markdown_cell(badge)
+    else:
+        cells.insert(0, nbformat.v4.new_markdown_cell(badge))
+    first_code = next(i for i, cell in enumerate(cells) if cell.cell_type == "code")
+    cells.insert(first_code, nbformat.v4.new_code_cell(setup_source(name, questions)))
+    cells.append(nbformat.v4.new_markdown_cell(SUBMIT_MARKDOWN))
+    cells.append(nbformat.v4.new_code_cell("grader.check_all()"))
+    for index, cell in enumerate(cells):
+        cell.id = f"cell-{index:03d}"
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+        cell.metadata.pop("execution", None)
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    notebook.metadata = {
+        "kernelspec": {
+            "display_name": "Python 3",
+            "language": "python",
+            "name": "python3",
+        },
+        "language_info": {"name": "python"},
+        "otter": {"assignment_name": name},
+    }
+    return notebook
+
+
+def _format(path: Path) -> None:
+    ruff = Path(sys.executable).with_name("ruff")
+    command = [str(ruff) if ruff.exists() else "ruff", "format", "--quiet", str(path)]
+    subprocess.run(command, check=True, cwd=ROOT)
+
+
+def build(name: str, workdir: Path) -> Assignment:
+    """Run otter assign for exercise `name` in `workdir` and write the student notebook there."""
+    assignment = run_otter(name, workdir)
+    student = workdir / "student" / f"{name}.ipynb"
+    student.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(assignment.student, student)
+    _format(student)
+    assignment.student = _read(student)
+    return assignment
+
+
+def write_exercise(name: str) -> list[Path]:
+    """Regenerate exercises/NAME.ipynb and exercises/tests/NAME/; return the files written."""
+    with tempfile.TemporaryDirectory(prefix=f"assign-{name}-") as tmp:
+        assignment = build(name, Path(tmp))
+        written = [EXERCISES / f"{name}.ipynb"]
+        EXERCISES.mkdir(exist_ok=True)
+        shutil.copyfile(Path(tmp) / "student" / f"{name}.ipynb", written[0])
+        tests = EXERCISES / "tests" / name
+        shutil.rmtree(tests, ignore_errors=True)
+        tests.mkdir(parents=True)
+        for file_name, text in assignment.public_tests.items():
+            (tests / file_name).write_text(text, encoding="utf-8")
+            written.append(tests / file_name)
+        _write_autograder(assignment)
+    return written
+
+
+def _write_autograder(assignment: Assignment) -> Path:
+    """Instructor-only copy of every test and the Gradescope zip, under _build/grading/NAME/."""
+    folder = BUILD / assignment.name
+    shutil.rmtree(folder, ignore_errors=True)
+    (folder / "tests").mkdir(parents=True)
+    folder.chmod(0o700)
+    for file_name, text in assignment.all_tests.items():
+        (folder / "tests" / file_name).write_text(text, encoding="utf-8")
+    zip_target = folder / f"{assignment.name}-autograder.zip"
+    if assignment.zip_path is not None:
+        shutil.copyfile(assignment.zip_path, zip_target)
+    (folder / "questions.json").write_text(
+        json.dumps(assignment.questions), encoding="utf-8"
+    )
+    (folder / "digest").write_text(solution_digest(assignment.name), encoding="utf-8")
+    return folder
+
+
+_BUILDS: dict[str, Assignment] = {}
+
+
+def generated(name: str) -> Assignment:
+    """A fresh generation of exercise `name` (student notebook, all tests), once per process.
+
+    Grading never reads tests back from `_build/` or `exercises/`, where a submission that runs
+    with the instructor's user id could have changed them: it regenerates them from the solution.
+    """
+    digest = solution_digest(name)
+    if digest not in _BUILDS:
+        with tempfile.TemporaryDirectory(prefix=f"assign-{name}-") as tmp:
+            assignment = build(name, Path(tmp))
+            if (
+                assignment.zip_path is not None
+            ):  # keep the zip's bytes past the temporary folder
+                kept = BUILD / ".zips" / f"{name}-{digest[:12]}.zip"
+                kept.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(assignment.zip_path, kept)
+                assignment.zip_path = kept
+        _BUILDS[digest] = assignment
+    return _BUILDS[digest]
+
+
+def grading_tests(name: str) -> tuple[list[str], dict[str, str]]:
+    """Question names in notebook order and every test file, hidden tests included."""
+    assignment = generated(name)
+    return assignment.questions, assignment.all_tests
+
+
+def autograder(name: str) -> Path:
+    """`_build/grading/NAME/`, rebuilt when the solution changed since it was built."""
+    folder = BUILD / name
+    stamp = folder / "digest"
+    if not stamp.exists() or stamp.read_text(encoding="utf-8") != solution_digest(name):
+        _write_autograder(generated(name))
+    return folder
+
+
+def _comparable(notebook) -> list[tuple[str, str]]:
+    return [(cell.cell_type, cell.source.strip()) for cell in notebook.cells]
+
+
+def staleness(name: str) -> list[str]:
+    """Why the committed student files differ from a fresh generation (empty: up to date)."""
+    fresh = generated(name)
+    committed_path = EXERCISES / f"{name}.ipynb"
+    if not committed_path.exists():
+        return [f"exercises/{name}.ipynb is missing (run `make assign`)"]
+    problems = []
+    committed = _comparable(_read(committed_path))
+    expected = _comparable(fresh.student)
+    if committed != expected:
+        diff = difflib.unified_diff(
+            [f"{kind}: {source}" for kind, source in committed],
+            [f"{kind}: {source}" for kind, source in expected],
+            "committed",
+            "generated",
+            lineterm="",
+            n=1,
+        )
+        problems.append(
+            f"exercises/{name}.ipynb is out of date (run `make assign`):\n"
+            + "\n".join(list(diff)[:40])
+        )
+    tests = EXERCISES / "tests" / name
+    on_disk = _texts(tests) if tests.is_dir() else {}
+    if on_disk != fresh.public_tests:
+        changed = sorted(set(on_disk) ^ set(fresh.public_tests)) or [
+            file
+            for file in fresh.public_tests
+            if on_disk.get(file) != fresh.public_tests[file]
+        ]
+        problems.append(f"exercises/tests/{name}/ is out of date: {', '.join(changed)}")
+    leaked = [file for file, text in on_disk.items() if "'hidden': True" in text] + [
+        cell.source[:60]
+        for cell in fresh.student.cells
+        if re.search(r"#\s*HIDDEN|BEGIN TEST CONFIG", cell.source)
+    ]
+    if leaked:
+        problems.append(f"hidden tests leak into the student files: {leaked}")
+    return problems

@@ -1,0 +1,187 @@
+"""Grade one submission: `python -m course_tools.grading.worker JOB.json RESULT.json`.
+
+The batch command starts one worker per submission, each in its own process. The worker is
+trusted: it reads the submission as data, runs its code cells in a sandbox process (see
+`runner`), then runs the public and hidden tests in itself (see `judge`) and writes the scores.
+"""
+
+import importlib
+import json
+import os
+import re
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from pathlib import Path
+
+import nbformat
+
+from course_tools.grading.judge import Judge
+from course_tools.grading.runner import (
+    CellRecord,
+    Limits,
+    Session,
+    prepare_workdir,
+    remove_workdir,
+    sandbox_env,
+)
+
+MAX_SUBMISSION_BYTES = 50 * 1024 * 1024
+
+
+class InvalidSubmission(Exception):
+    pass
+
+
+def read_code_cells(path: Path) -> list[str]:
+    """The code cells of a submitted notebook, or InvalidSubmission saying why there are none."""
+    if path.suffix.lower() != ".ipynb":
+        raise InvalidSubmission(
+            f"{path.name} is not a Jupyter notebook: submit the .ipynb file "
+            "(in Colab: File → Download → Download .ipynb)"
+        )
+    if path.stat().st_size > MAX_SUBMISSION_BYTES:
+        raise InvalidSubmission(
+            f"{path.name} is larger than {MAX_SUBMISSION_BYTES >> 20} MiB"
+        )
+    raw = path.read_bytes()
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InvalidSubmission(
+            f"{path.name} is not a valid notebook (not JSON: {error}); download it again "
+            "from Jupyter or Colab instead of editing or renaming it by hand"
+        ) from error
+    try:
+        notebook = nbformat.from_dict(data)
+        if notebook.get("nbformat", 0) < 4:
+            notebook = nbformat.convert(notebook, 4)
+        sources = [
+            cell.source if isinstance(cell.source, str) else "".join(cell.source)
+            for cell in notebook.cells
+            if cell.get("cell_type") == "code"
+        ]
+    except Exception as error:
+        raise InvalidSubmission(
+            f"{path.name} is not a valid notebook ({error})"
+        ) from error
+    if not all(isinstance(source, str) for source in sources):
+        raise InvalidSubmission(f"{path.name} has code cells without source text")
+    return sources
+
+
+def _preload(questions: list[dict]) -> None:
+    bodies = "\n".join(
+        case["body"] for question in questions for case in question["cases"]
+    )
+    for module in sorted(set(re.findall(r"^>>> import (\w+)", bodies, re.MULTILINE))):
+        try:
+            importlib.import_module(module)
+        except Exception:  # the test itself will report it
+            pass
+
+
+def score_question(question: dict, results: list[dict]) -> float:
+    possible = sum(case["points"] for case in question["cases"])
+    earned = sum(result["points"] for result in results if result["passed"])
+    if question.get("all_or_nothing"):
+        return possible if all(result["passed"] for result in results) else 0.0
+    return earned
+
+
+def grade(job: dict) -> dict:
+    path = Path(job["submission"])
+    questions = job["questions"]
+    result = {
+        "submission": path.name,
+        "scores": {question["name"]: 0.0 for question in questions},
+        "possible": {
+            question["name"]: sum(case["points"] for case in question["cases"])
+            for question in questions
+        },
+        "status": "graded",
+        "messages": [],
+        "cells": [],
+        "tests": {},
+    }
+    try:
+        sources = read_code_cells(path)
+    except InvalidSubmission as error:
+        result["status"] = "invalid"
+        result["messages"].append(str(error))
+        return result
+
+    limits = Limits(**job.get("limits", {}))
+    uid = job.get("uid")
+    workdir = Path(tempfile.mkdtemp(prefix="sandbox-"))
+    private = Path(tempfile.mkdtemp(prefix="judge-"))
+    session = None
+    try:
+        exercise = job["exercise"]
+        (workdir / f"{exercise}.ipynb").write_bytes(path.read_bytes())
+        tests_dir = workdir / "tests" / exercise
+        tests_dir.mkdir(parents=True)
+        for name, text in job.get("public_tests", {}).items():
+            (tests_dir / name).write_text(text, encoding="utf-8")
+        keras_home = workdir / ".keras" / "datasets"
+        keras_home.mkdir(parents=True)
+        for dataset in job.get("datasets", []):
+            source = Path(dataset)
+            if source.is_file():
+                (keras_home / source.name).write_bytes(source.read_bytes())
+        prepare_workdir(workdir, uid)
+
+        # The tests' imports (Keras takes seconds) load while the notebook runs.
+        threading.Thread(target=_preload, args=(questions,), daemon=True).start()
+        cells = [CellRecord(i + 1, source) for i, source in enumerate(sources)]
+        session = Session(cells, workdir, sandbox_env(workdir), limits, uid)
+        started = time.monotonic()
+        session.run_all()
+        result["seconds_running"] = round(time.monotonic() - started, 1)
+        result["cells"] = [
+            {"cell": cell.index, "status": cell.status, "message": cell.message}
+            for cell in cells
+            if cell.status != "ok"
+        ]
+        result["messages"].extend(session.events)
+
+        judge = Judge(session, private)
+        for question in questions:
+            outcomes = []
+            for case in question["cases"]:
+                passed, message = judge.run_case(case["body"], case["hidden"])
+                outcomes.append(
+                    {
+                        "hidden": case["hidden"],
+                        "points": case["points"],
+                        "passed": passed,
+                        "message": message,
+                    }
+                )
+            result["tests"][question["name"]] = outcomes
+            result["scores"][question["name"]] = score_question(question, outcomes)
+    except Exception:  # a bug of ours must not cost the student: say so, score nothing
+        result["status"] = "grader error"
+        result["messages"].append(traceback.format_exc(limit=5)[-3000:])
+    finally:
+        if session is not None:
+            session.close()
+        remove_workdir(workdir)
+        remove_workdir(private)
+    return result
+
+
+def main(argv: list[str]) -> int:
+    job = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
+    result = grade(job)
+    target = Path(argv[2])
+    temporary = target.with_suffix(".partial")
+    temporary.write_text(json.dumps(result, indent=1), encoding="utf-8")
+    os.replace(temporary, target)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

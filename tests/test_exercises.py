@@ -1,0 +1,147 @@
+"""Every exercise: its student notebook is up to date, hides the hidden tests, works offline;
+its solution scores full marks and the untouched student notebook zero through the grader."""
+
+import re
+import zipfile
+
+import pytest
+from grading_helpers import (
+    answer,
+    feedback,
+    grade,
+    insert_after,
+    solution,
+    student,
+    total,
+    write,
+)
+
+from course_tools.book_config import load_repository
+from course_tools.grading import assign
+
+NAMES = assign.exercise_names()
+
+# Monkeypatching NumPy and Keras so that every comparison passes, with a wrong function; q3 is
+# answered honestly and is the only question that may score.
+TAMPERED = {
+    "ex2_recurrent_neuron": (
+        "q3",
+        "def simple_rnn_params(features, units):\n    return units * (features + units + 1)",
+        [
+            "import keras\nimport numpy as np\n\n"
+            "np.allclose = lambda *args, **kwargs: True\n"
+            "np.testing.assert_allclose = lambda *args, **kwargs: None\n"
+            "np.array_equal = lambda *args, **kwargs: True\n"
+            "keras.ops.convert_to_numpy = lambda x: np.zeros(1)\n"
+            "keras.Model.count_params = lambda self: 0\n\n\n"
+            "class Same(np.ndarray):\n"
+            "    def __eq__(self, other):\n        return np.ones(np.shape(other), bool)\n\n\n"
+            "def simple_rnn_forward(X, W_x, W_y, b, return_sequences=False):\n"
+            "    return np.zeros(1).view(Same)\n\n\n"
+            "def deep_rnn_forward(X, layers):\n    return np.zeros(1).view(Same)\n\n\n"
+            "q4_params = [0, 0, 0]",
+            'grader.check("q1")',
+        ],
+    ),
+}
+
+
+def test_there_are_at_least_three_exercises():
+    assert {"ex1_concepts", "ex2_recurrent_neuron"} <= set(NAMES)
+
+
+@pytest.fixture(scope="module", params=NAMES)
+def graded(request, tmp_path_factory):
+    name = request.param
+    files = {"solution.ipynb": solution(name), "untouched.ipynb": student(name)}
+    if name in TAMPERED:
+        question, honest, tricks = TAMPERED[name]
+        notebook = student(name)
+        insert_after(notebook, "q1", *tricks)
+        answer(notebook, question, honest)
+        files["tampered.ipynb"] = notebook
+    root = tmp_path_factory.mktemp(name)
+    _, results = grade(name, write(root / "in", files), root / "out")
+    return name, root / "out", results
+
+
+def test_the_solution_scores_full_marks(graded):
+    _, out, results = graded
+    result = results["solution.ipynb"]
+    assert result["scores"] == result["possible"], feedback(out, "solution.ipynb")
+
+
+def test_the_untouched_notebook_runs_to_its_end_and_scores_zero(graded):
+    _, out, results = graded
+    result = results["untouched.ipynb"]
+    assert result["status"] == "graded", result
+    # cells that use unfinished functions may raise; none may hang or end the kernel
+    assert {cell["status"] for cell in result["cells"]} <= {"error"}, result["cells"]
+    assert all(score == 0 for score in result["scores"].values()), result["scores"]
+
+
+def test_patched_modules_and_fake_functions_score_nothing(graded):
+    name, out, results = graded
+    if name not in TAMPERED:
+        pytest.skip("no tampering case for this exercise")
+    result = results["tampered.ipynb"]
+    honest = TAMPERED[name][0]
+    assert result["scores"][honest] == result["possible"][honest]
+    assert total(result) == result["possible"][honest], feedback(out, "tampered.ipynb")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_student_notebook_is_up_to_date(name):
+    assert assign.staleness(name) == []
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_questions_have_public_and_hidden_tests(name):
+    from course_tools.grading.batch import load_questions
+
+    questions = load_questions(*assign.grading_tests(name))
+    assert 3 <= len(questions) <= 6
+    for question in questions:
+        hidden = [case for case in question["cases"] if case["hidden"]]
+        public = [case for case in question["cases"] if not case["hidden"]]
+        assert hidden and public, question["name"]
+    shown = "\n".join(cell.source for cell in student(name).cells) + "".join(
+        path.read_text(encoding="utf-8")
+        for path in (assign.EXERCISES / "tests" / name).glob("*.py")
+    )
+    public = "".join(
+        c["body"] for q in questions for c in q["cases"] if not c["hidden"]
+    )
+    for question in questions:
+        for case in (case for case in question["cases"] if case["hidden"]):
+            lines = [line[4:] for line in case["body"].splitlines() if len(line) > 44]
+            distinctive = [line for line in lines if line not in public]
+            assert distinctive, (
+                f"{name} {question['name']}: a hidden test repeats a public one"
+            )
+            leaked = [line for line in distinctive if line in shown]
+            assert not leaked, f"hidden test lines in the student files: {leaked}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_student_notebook_gets_its_tests_from_the_configured_repository(name):
+    repository = load_repository()
+    notebook = (assign.EXERCISES / f"{name}.ipynb").read_text(encoding="utf-8")
+    prefix = f"https://raw.githubusercontent.com/{repository.github_slug}/{repository.branch}"
+    assert prefix in notebook
+    assert f"otter-grader=={assign.otter_version()}" in notebook
+    assert "File → Download → Download .ipynb" in notebook
+
+
+def test_the_gradescope_zip_holds_every_test(tmp_path):
+    folder = assign.autograder(NAMES[0])
+    with zipfile.ZipFile(folder / f"{NAMES[0]}-autograder.zip") as archive:
+        names = archive.namelist()
+        tests = "".join(
+            archive.read(item).decode()
+            for item in names
+            if re.match(r"tests/q\d+\.py$", item)
+        )
+        environment = archive.read("environment.yml").decode()
+    assert "run_autograder" in names and "'hidden': True" in tests
+    assert "tensorflow==" in environment and "otter-grader" in environment
