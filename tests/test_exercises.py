@@ -5,6 +5,9 @@ import re
 import zipfile
 
 import pytest
+
+from course_tools.book_config import load_repository
+from course_tools.grading import assign
 from grading_helpers import (
     answer,
     feedback,
@@ -15,9 +18,6 @@ from grading_helpers import (
     total,
     write,
 )
-
-from course_tools.book_config import load_repository
-from course_tools.grading import assign
 
 NAMES = assign.exercise_names()
 

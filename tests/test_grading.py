@@ -13,10 +13,10 @@ import json
 import nbformat
 import numpy as np
 import pytest
-from grading_helpers import answer, feedback, grade, insert_after, student, total, write
 
 from course_tools.grading import protocol
 from course_tools.grading.judge import Judge, Opaque
+from grading_helpers import answer, feedback, grade, insert_after, student, total, write
 
 EXERCISE = "ex1_concepts"
 HONEST_POINTS = 4  # q1 and q3 below

@@ -5,8 +5,8 @@ import re
 import nbformat
 import pytest
 import yaml
-from conftest import executed_notebook_paths, read_notebook
 
+from conftest import executed_notebook_paths, read_notebook
 from course_tools import QUICK_ENV, ROOT, provenance
 from course_tools.badges import badge_problem
 

@@ -7,9 +7,9 @@ initial ones, whose zero biases could hide a mistake) over several shapes.
 import keras
 import numpy as np
 import pytest
-from notebook_code import load_functions
 
 from course_tools import ROOT
+from notebook_code import load_functions
 
 SHAPES = [
     (1, 1, 1, 1),

@@ -4,8 +4,8 @@ from urllib.parse import urlparse
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import executed_notebook_paths
 
+from conftest import executed_notebook_paths
 from course_tools import ROOT
 from course_tools.book_config import load_repository
 

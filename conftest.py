@@ -1,4 +1,5 @@
-"""Test-session set-up: quick mode and an offline Keras cache, inherited by every nbval kernel."""
+"""Test-session set-up (at the root so that it applies to `pytest notebooks/x.ipynb` too): quick
+mode and an offline Keras cache, inherited by every nbval kernel."""
 
 import os
 import shutil
