@@ -19,13 +19,11 @@ SHAPES = [
 ]  # batch, steps, features, units
 
 
-def random_weights(layer, rng):
-    weights = [
-        rng.normal(scale=0.4, size=w.shape).astype("float32")
-        for w in layer.get_weights()
-    ]
-    layer.set_weights(weights)
-    return weights
+# The notebook's own helpers: unroll a step function over time, give a layer random weights.
+_HELPERS = load_functions(
+    ROOT / "notebooks/04_lstm_gru.ipynb", "unroll", "random_weights"
+)
+unroll, random_weights = _HELPERS["unroll"], _HELPERS["random_weights"]
 
 
 def built(layer, X):
@@ -46,16 +44,6 @@ def chapter4():
     return load_functions(
         ROOT / "notebooks/04_lstm_gru.ipynb", "sigmoid", "lstm_step", "gru_step"
     )
-
-
-def unroll(step, X, n_states, units, *weights, **options):
-    states = [np.zeros((X.shape[0], units), dtype=X.dtype) for _ in range(n_states)]
-    outputs = []
-    for t in range(X.shape[1]):
-        new = step(X[:, t], *states, *weights, **options)
-        states = list(new) if n_states > 1 else [new]
-        outputs.append(states[0])
-    return np.stack(outputs, axis=1)
 
 
 @pytest.mark.parametrize("shape", SHAPES)
