@@ -21,8 +21,8 @@ from grading_helpers import (
 
 NAMES = assign.exercise_names()
 
-# Monkeypatching NumPy and Keras so that every comparison passes, with a wrong function; q3 is
-# answered honestly and is the only question that may score.
+# name -> (the question answered honestly, its answer, the trick cells, the check cell they
+# follow). Only the honest question may score.
 TAMPERED = {
     "ex2_recurrent_neuron": (
         "q3",
@@ -42,6 +42,37 @@ TAMPERED = {
             "q4_params = [0, 0, 0]",
             'grader.check("q1")',
         ],
+        "q1",  # monkeypatching NumPy and Keras so that every comparison passes
+    ),
+    "ex6_imdb": (
+        "q1",
+        "def pad_front(sequences, length):\n"
+        "    return keras.utils.pad_sequences(sequences, maxlen=length).astype('int32')",
+        [
+            # the test reviews' labels, read from disk, smuggled through `encode` into a model
+            # that only has to read them back
+            "labels_on_disk = {\n"
+            "    path.read_text(encoding='utf-8'): label\n"
+            "    for label, name in enumerate(['neg', 'pos'])\n"
+            "    for path in (data_dir / 'test' / name).glob('*.txt')\n"
+            "}\n\n\n"
+            "def encode(reviews):\n"
+            "    return np.array(\n"
+            "        [[2 + labels_on_disk.get(review, 0)] * 200 for review in reviews], 'int32'\n"
+            "    )",
+            "sentiment_model = keras.Sequential([\n"
+            "    keras.Input((200,), dtype='int32'),\n"
+            "    keras.layers.Embedding(10_000, 4),\n"
+            "    keras.layers.SimpleRNN(4),\n"
+            "    keras.layers.Dense(1, activation='sigmoid'),\n"
+            "])\n"
+            "sentiment_model.compile(optimizer='adam', loss='binary_crossentropy')\n"
+            "sentiment_model.fit(\n"
+            "    np.array([[3] * 200, [2] * 200] * 64, 'int32'), np.array([1.0, 0.0] * 64),\n"
+            "    epochs=40, verbose=0,\n"
+            ")",
+        ],
+        "q3",
     ),
 }
 
@@ -55,9 +86,9 @@ def graded(request, tmp_path_factory):
     name = request.param
     files = {"solution.ipynb": solution(name), "untouched.ipynb": student(name)}
     if name in TAMPERED:
-        question, honest, tricks = TAMPERED[name]
+        question, honest, tricks, after = TAMPERED[name]
         notebook = student(name)
-        insert_after(notebook, "q1", *tricks)
+        insert_after(notebook, after, *tricks)
         answer(notebook, question, honest)
         files["tampered.ipynb"] = notebook
     root = tmp_path_factory.mktemp(name)
