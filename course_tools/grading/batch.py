@@ -105,16 +105,18 @@ def integrity(exercise: str) -> dict[str, str]:
     }
 
 
+def solution_code(exercise: str) -> str:
+    """The code cells of the exercise's solution notebook (its tests included), as one text."""
+    notebook = nbformat.read(assign.SOLUTIONS / f"{exercise}.ipynb", as_version=4)
+    return "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+
+
 def cached_datasets(exercise: str) -> list[Path]:
     """The files the solution loads with `keras.utils.get_file`, from this machine's Keras cache.
 
     Each sandbox gets a copy, so that submissions load their data offline, as the solution does.
     """
-    notebook = nbformat.read(assign.SOLUTIONS / f"{exercise}.ipynb", as_version=4)
-    source = "\n".join(
-        cell.source for cell in notebook.cells if cell.cell_type == "code"
-    )
-    names = set(re.findall(r'get_file\(\s*"([\w.-]+)"', source))
+    names = set(re.findall(r'get_file\(\s*"([\w.-]+)"', solution_code(exercise)))
     home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
     return sorted(
         home / "datasets" / name
@@ -130,11 +132,11 @@ def extract_once(exercise: str, datasets: list[Path]) -> None:
     Keras 3 extracts again at every such call. The tests look for an extracted copy first, so
     they find this one, and parallel workers never extract into the same folder at once.
     """
-    notebook = nbformat.read(assign.SOLUTIONS / f"{exercise}.ipynb", as_version=4)
-    source = "\n".join(
-        cell.source for cell in notebook.cells if cell.cell_type in ("code", "raw")
+    names = set(
+        re.findall(
+            r'get_file\(\s*"([\w.-]+)",[^()]*?extract=True', solution_code(exercise)
+        )
     )
-    names = set(re.findall(r'get_file\(\s*"([\w.-]+)",[^()]*?extract=True', source))
     for path in datasets:
         extracted = path.parent / f"{path.name[: path.name.find('.')]}_extracted"
         if path.name in names and not extracted.is_dir():
