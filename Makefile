@@ -5,14 +5,23 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.requirements-installed
+# The floor of the supported range (Colab's oldest libraries we support): `make test` runs every
+# notebook there too, each alone in an empty folder.
+FLOOR_VENV := .venv-floor
+FLOOR_READY := $(FLOOR_VENV)/.requirements-installed
 
-.PHONY: book test execute badges figures lock serve clean assign autograder grade
+.PHONY: book test execute badges links figures lock serve clean assign autograder grade lab
 
 $(READY): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.x")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(FLOOR_READY): requirements-floor.txt
+	@test -x $(FLOOR_VENV)/bin/python || $(PYTHON) -m venv $(FLOOR_VENV)
+	$(FLOOR_VENV)/bin/python -m pip install --quiet -r requirements-floor.txt
 	@touch $@
 
 ## book: build the website into _build/html (Sphinx warnings are errors); SOLUTIONS=0 leaves them out
@@ -24,17 +33,23 @@ book: $(READY)
 serve:
 	$(PYTHON) -m http.server --directory _build/html 8000
 
-## test: lint, build the book, check stored outputs and Colab links, run every notebook in quick mode under nbval
-test: $(READY)
+## test: lint, build the book, check stored outputs and links, run every notebook in quick mode under
+## nbval, then again at the floor of the supported range, each notebook alone in an empty folder
+test: $(READY) $(FLOOR_READY)
 	$(BIN)/python -m pytest
+
+## lab: open JupyterLab in the course's environment, at the repository root
+lab: $(READY)
+	$(BIN)/python -m jupyterlab
 
 ## execute: re-run notebooks in full mode and store their outputs (NB=path/to/one.ipynb for one)
 execute: $(READY)
 	$(BIN)/python -m course_tools execute $(NB)
 
-## badges: point every notebook's Colab badge at its path in the repository of _config.yml
-badges: $(READY)
-	$(BIN)/python -m course_tools badges
+## links: point every notebook's Colab badge and its links to the course's pages at the addresses
+## of _config.yml (`badges` is the same command)
+links badges: $(READY)
+	$(BIN)/python -m course_tools links
 
 ## figures: redraw the SVG diagrams of book/figures
 figures: $(READY)
@@ -61,4 +76,4 @@ lock:
 	rm -rf .venv-lock
 
 clean:
-	rm -rf _build .cache
+	rm -rf _build .cache $(FLOOR_VENV)

@@ -11,5 +11,10 @@ ROOT = Path(__file__).resolve().parent.parent
 #: The one switch that shrinks data and epochs for CI. Unset (or not "1") means full fidelity.
 QUICK_ENV = "COURSE_QUICK"
 
+#: The repository's raw-file address, which an exercise's set-up cell downloads its public tests
+#: from. Unset, it is GitHub's address of the repository in _config.yml; the tests point it at a
+#: local server that stands in for it.
+RAW_URL_ENV = "COURSE_RAW_URL"
+
 #: Folders whose notebooks are committed with full-mode outputs and run under nbval.
 EXECUTED_DIRS = ("notebooks", "solutions")

@@ -1,10 +1,10 @@
-"""Command line for maintainers: `python -m course_tools {execute,badges,book,seed-cache}`."""
+"""Command line for maintainers: `python -m course_tools {execute,links,book,seed-cache}`."""
 
 import argparse
 import sys
 from pathlib import Path
 
-from course_tools import badges, book, execute
+from course_tools import ROOT, badges, book, execute, links
 from course_tools.datasets import seed_keras_home
 
 
@@ -28,7 +28,10 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     sync = commands.add_parser(
-        "badges", help="point every notebook's Colab badge at its repository path"
+        "links",
+        aliases=["badges"],
+        help="point every notebook's Colab badge at its repository path and its links to"
+        " the course's pages at the published site",
     )
     sync.add_argument(
         "--check", action="store_true", help="only report, change nothing"
@@ -47,23 +50,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "execute":
         return execute.main(args.paths, quick=args.quick)
-    if args.command == "badges":
-        paths = execute.executed_notebooks() + sorted(Path("exercises").glob("*.ipynb"))
+    if args.command in ("links", "badges"):
+        paths = execute.executed_notebooks() + sorted(
+            (ROOT / "exercises").glob("*.ipynb")
+        )
         if args.check:
-            found = [
-                problem for path in paths if (problem := badges.badge_problem(path))
+            found = [badges.badge_problem(path) for path in paths]
+            found = [p for p in found if p] + [
+                problem for path in paths for problem in links.link_problems(path)
             ]
-            print("\n".join(found) or "all badges point at their notebooks")
+            print("\n".join(found) or "every badge and link points where it should")
             return 1 if found else 0
         for path in paths:
-            if badges.sync_badge(path):
-                print(f"updated {path}")
+            if badges.sync_badge(path) | links.sync_links(path):
+                print(f"updated {path.relative_to(ROOT)}")
         return 0
-    if args.command == "book":
-        result = book.build(solutions=not args.without_solutions)
-        if result.returncode == 0:
-            print("The site is in _build/html/index.html. Serve it with: make serve")
-        return result.returncode
     if args.command == "book":
         result = book.build(solutions=not args.without_solutions)
         if result.returncode == 0:

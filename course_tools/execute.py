@@ -13,6 +13,18 @@ from course_tools.datasets import use_keras_home
 #: Persistent cache for full-mode runs, so large archives are extracted once.
 KERAS_HOME = ROOT / ".cache" / "keras"
 
+#: Library chatter stays out of the stored outputs, where students would read it in Colab and
+#: Jupyter. TensorFlow's C++ log lines (start-up notices, cuInit, grappler) go straight to file
+#: descriptor 2: the kernel leaves that uncaptured, so they reach this command's terminal instead.
+#: Python warnings still land in the notebook (and the tests reject them), except these, which a
+#: library raises about code that is right.
+KERNEL_ARGUMENTS = ["--IPKernelApp.capture_fd_output=False"]
+IGNORED_WARNINGS = (
+    # Keras >= 3.11 warns on every fit() of a tf.data.Dataset under fit's own default,
+    # shuffle=True; our training datasets are shuffled by the dataset itself.
+    "ignore:`shuffle=True` was passed:UserWarning",
+)
+
 
 def execute_notebook(
     path: Path, quick: bool = False, timeout: int | None = None
@@ -23,10 +35,12 @@ def execute_notebook(
         os.environ[QUICK_ENV] = "1"
     else:
         os.environ.pop(QUICK_ENV, None)
+    os.environ["PYTHONWARNINGS"] = ",".join(IGNORED_WARNINGS)
     client = NotebookClient(
         notebook,
         timeout=timeout,
         kernel_name="python3",
+        extra_arguments=KERNEL_ARGUMENTS,
         resources={"metadata": {"path": str(path.parent)}},
     )
     start = time.perf_counter()

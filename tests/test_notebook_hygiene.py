@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from conftest import executed_notebook_paths, read_notebook
-from course_tools import QUICK_ENV, ROOT, provenance
+from course_tools import QUICK_ENV, ROOT, links, provenance
 from course_tools.badges import badge_problem
 
 NOTEBOOKS = executed_notebook_paths()
@@ -27,6 +27,38 @@ def test_stored_outputs_are_fresh_and_full_mode(path):
     )
 
 
+def stray_stderr(notebook) -> list[int]:
+    """Code cells with a stderr output, except those tagged `stderr` (a deliberate part of the
+    lesson, shown on the site too)."""
+    return [
+        index
+        for index, cell in enumerate(notebook.cells)
+        if cell.cell_type == "code"
+        and "stderr" not in cell.metadata.get("tags", [])
+        and any(output.get("name") == "stderr" for output in cell.get("outputs", []))
+    ]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_stored_outputs_carry_no_library_chatter(path):
+    found = stray_stderr(read_notebook(path))
+    rel = path.relative_to(ROOT).as_posix()
+    assert not found, (
+        f"{rel}: cells {found} show stderr (library logs or warnings) that students would"
+        f" read in Colab; silence it where it arises, re-run `make execute NB={rel}`, or tag"
+        " the cell `stderr` if it is part of the lesson"
+    )
+
+
+def test_the_stderr_check_finds_a_warning():
+    notebook = small_notebook()
+    warning = nbformat.v4.new_output("stream", name="stderr", text="UserWarning: ...")
+    notebook.cells[0].outputs = [warning]
+    assert stray_stderr(notebook) == [0]
+    notebook.cells[0].metadata["tags"] = ["stderr"]
+    assert stray_stderr(notebook) == []
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_reads_the_quick_mode_switch(path):
     code = "\n".join(
@@ -38,6 +70,38 @@ def test_reads_the_quick_mode_switch(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_first_cell_is_its_own_colab_badge(path):
     assert badge_problem(path) is None, badge_problem(path)
+
+
+STUDENT_NOTEBOOKS = sorted((ROOT / "exercises").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize(
+    "path",
+    NOTEBOOKS + STUDENT_NOTEBOOKS,
+    ids=IDS + [p.relative_to(ROOT).as_posix() for p in STUDENT_NOTEBOOKS],
+)
+def test_links_to_course_pages_work_outside_the_site(path):
+    assert links.link_problems(path) == []
+
+
+def test_the_link_check_finds_roles_and_foreign_links(monkeypatch):
+    notebook = nbformat.v4.new_notebook()
+    base = links.site_url()
+    notebook.cells = [
+        nbformat.v4.new_markdown_cell(
+            "See {doc}`../book/04_lstm_gru`, [old](https://old.example/book/04_lstm_gru.html),"
+            f" [gone]({base}book/no_such_page.html) and [ok]({base}book/04_lstm_gru.html)."
+        )
+    ]
+    path = ROOT / "notebooks" / "scratch.ipynb"
+    monkeypatch.setattr(nbformat, "read", lambda *args, **kwargs: notebook)
+    found = links.link_problems(path)
+    assert len(found) == 3 and "{doc}" in found[0], found
+    assert "old.example" in found[1] and "no_such_page" in found[2], found
+    fixed = links.rewrite(notebook.cells[0].source, path, base)
+    assert "{doc}" not in fixed and "old.example" not in fixed
+    assert f"See [LSTM and GRU cells]({base}book/04_lstm_gru.html)," in fixed
+    assert f"[old]({base}book/04_lstm_gru.html)" in fixed
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)

@@ -8,6 +8,7 @@ from bs4 import BeautifulSoup
 from conftest import executed_notebook_paths
 from course_tools import ROOT
 from course_tools.book_config import load_repository
+from course_tools.links import site_url
 
 NOTEBOOK_PAGES = [
     path for path in executed_notebook_paths() if path.parent.name == "notebooks"
@@ -59,8 +60,11 @@ def test_repository_path_reads_a_colab_url():
     assert repository_path(url.replace("notebooks/x", "x")) != "notebooks/x.ipynb"
 
 
-def internal_link_problems(site):
-    """Every relative link of every page points at a built file, and at an id that exists in it."""
+def internal_link_problems(site, base=None):
+    """Every relative link of every page points at a built file, and at an id that exists in it.
+
+    So does every absolute link to the published site `base` (how notebooks link to other pages,
+    so that the links work in Colab too): it is checked against this build."""
     pages = {
         path: BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
         for path in site.rglob("*.html")
@@ -74,10 +78,13 @@ def internal_link_problems(site):
     for path, soup in pages.items():
         for a in soup.find_all("a", href=True):
             href = a["href"]
-            if urlparse(href).scheme or href.startswith(("mailto:", "javascript:")):
-                continue
             target, _, anchor = href.partition("#")
-            target_path = (path.parent / target).resolve() if target else path
+            if base and href.startswith(base):
+                target_path = (site / target[len(base) :]).resolve()
+            elif urlparse(href).scheme or href.startswith(("mailto:", "javascript:")):
+                continue
+            else:
+                target_path = (path.parent / target).resolve() if target else path
             if not target_path.exists():
                 problems.append(f"{path.relative_to(site)}: broken link {href}")
             elif (
@@ -92,16 +99,20 @@ def internal_link_problems(site):
 
 
 def test_no_internal_link_is_broken(built_site):
-    assert internal_link_problems(built_site) == []
+    assert internal_link_problems(built_site, site_url()) == []
 
 
 def test_the_link_check_finds_a_broken_link(tmp_path):
     (tmp_path / "index.html").write_text(
         '<a href="missing.html">x</a> <a href="other.html#nowhere">y</a>'
         '<a id="top" href="#top">z</a>'
+        '<a href="https://example.org/course/gone.html">site</a>'
+        '<a href="https://example.org/course/other.html#somewhere">site</a>'
+        '<a href="https://example.org/elsewhere.html">not the site</a>'
     )
     (tmp_path / "other.html").write_text('<p id="somewhere"></p>')
-    assert internal_link_problems(tmp_path) == [
+    assert internal_link_problems(tmp_path, "https://example.org/course/") == [
         "index.html: broken link missing.html",
         "index.html: no #nowhere in other.html",
+        "index.html: broken link https://example.org/course/gone.html",
     ]

@@ -27,7 +27,7 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from course_tools import ROOT
+from course_tools import RAW_URL_ENV, ROOT
 from course_tools.book_config import load_repository
 
 SOLUTIONS = ROOT / "solutions"
@@ -207,33 +207,92 @@ def _public_test_files(name: str, folder: Path, workdir: Path) -> dict[str, str]
     return _texts(out)
 
 
+#: What the set-up cell installs where otter is missing (Colab): otter-grader and the small
+#: packages it imports that Colab lacks, with --no-deps so that nothing Colab ships is replaced.
+CHECK_PACKAGES = ("otter-grader", "fica", "ipylab", "python-frontmatter")
+
+
 def setup_source(name: str, questions: list[str]) -> str:
     repository = load_repository()
+    raw_url = f"https://raw.githubusercontent.com/{repository.github_slug}/{repository.branch}"
     return f'''\
-# Run this cell first. It installs otter-grader if needed and gets the public tests that
-# `grader.check` runs: from the course repository in Colab, from the folder next to this notebook
-# when it is there.
+# Run this cell first. It installs the checking tools if they are missing and finds the public
+# tests that `grader.check` runs: next to this notebook when they are there, else it downloads
+# them from the course repository.
 import importlib.util
+import os
 import pathlib
+import urllib.error
 import urllib.request
 
-if importlib.util.find_spec("otter") is None:
-    %pip install --quiet otter-grader=={otter_version()}
-
-import otter
-
 EXERCISE = "{name}"
-TESTS_URL = (
-    "https://raw.githubusercontent.com/{repository.github_slug}/{repository.branch}"
-    f"/exercises/tests/{{EXERCISE}}"
+QUESTIONS = {json.dumps(questions)}
+# The repository's raw-file address (the course's own tests point it at a local copy).
+RAW_URL = os.environ.get("{RAW_URL_ENV}", "{raw_url}")
+
+
+class SetUpFirst:
+    """Stands in for the grader until this cell has succeeded."""
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: print(
+            "The checks are not ready: run the set-up cell first (its message says why)."
+        )
+
+
+def tests_folder():
+    """Where the public tests are: next to this notebook, in the working folder, or in its
+    exercises/ folder (a clone of the repository); else where to download them."""
+    notebook = os.environ.get("JPY_SESSION_NAME")  # Jupyter's path of this notebook
+    near = [pathlib.Path(notebook).parent] if notebook else []
+    for folder in [*near, pathlib.Path.cwd(), pathlib.Path.cwd() / "exercises"]:
+        if (folder / "tests" / EXERCISE).is_dir():
+            return folder / "tests" / EXERCISE
+    return pathlib.Path("tests") / EXERCISE
+
+
+def download(url, target):
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            content = response.read()
+    except (urllib.error.URLError, OSError) as error:
+        # HTTP Error 404: Not Found, or the network's reason (no connection, no such host)
+        http = isinstance(error, urllib.error.HTTPError)
+        reason = error if http else getattr(error, "reason", error)
+        print(
+            f"Could not download the public tests of {{EXERCISE}} from\\n  {{url}}\\n"
+            f"Reason: {{reason}}\\n"
+            "What to do: check that this session is online, then run this cell again. If"
+            " the address is your instructor's copy of the course, its exercises may not"
+            " be published yet: ask your instructor."
+        )
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(content)
+    return True
+
+
+grader = SetUpFirst()
+# otter-grader and what it imports that Colab lacks; --no-deps leaves Colab's libraries as they are.
+CHECK_TOOLS = "{" ".join(pinned(CHECK_PACKAGES))}"
+if importlib.util.find_spec("otter") is None:
+    %pip install --quiet --no-deps {{CHECK_TOOLS}}
+    importlib.invalidate_caches()
+tests_dir = tests_folder()
+found = all(
+    (tests_dir / f"{{q}}.py").exists()
+    or download(f"{{RAW_URL}}/exercises/tests/{{EXERCISE}}/{{q}}.py", tests_dir / f"{{q}}.py")
+    for q in QUESTIONS
 )
-tests_dir = pathlib.Path("tests") / EXERCISE
-for question in {json.dumps(questions)}:
-    test_file = tests_dir / f"{{question}}.py"
-    if not test_file.exists():
-        tests_dir.mkdir(parents=True, exist_ok=True)
-        urllib.request.urlretrieve(f"{{TESTS_URL}}/{{question}}.py", test_file)
-grader = otter.Notebook(tests_dir=str(tests_dir))
+if found and importlib.util.find_spec("otter") is None:
+    print(
+        "Could not install otter-grader, which runs the checks: check that this session"
+        " is online, then run this cell again."
+    )
+elif found:
+    import otter
+
+    grader = otter.Notebook(tests_dir=str(tests_dir))
 '''
 
 
