@@ -24,6 +24,18 @@ def pytest_configure(config):
     os.environ["KERAS_HOME"] = str(keras_home)
 
 
+#: Tests that share one thing and must run on one worker of `pytest -n 2 --dist loadgroup`, in
+#: the order they run first: grading batches use both cores and their sandbox user ids; the
+#: site tests share one build of the book in _build/.
+SERIAL_GROUPS = {
+    "tests/test_exercises.py": "grading",
+    "tests/test_grading.py": "grading",
+    "tests/test_site.py": "site",
+    "tests/test_browser.py": "site",
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(session, config, items):
     # TensorFlow writes C++ log lines to stderr when it first touches a device, in whichever
     # cell that happens to be; checked cells compare stdout and displayed data, never stderr.
@@ -31,6 +43,21 @@ def pytest_collection_modifyitems(session, config, items):
         item.parent for item in items if type(item).__name__ == "IPyNbCell"
     }:
         notebook.skip_compare = (*notebook.skip_compare, "stderr")
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        if type(item).__name__ == "IPyNbCell":  # a notebook's cells share its kernel
+            item.add_marker(pytest.mark.xdist_group(path))
+        elif path in SERIAL_GROUPS:
+            item.add_marker(pytest.mark.xdist_group(SERIAL_GROUPS[path]))
+    # The long serial groups first, so that the other worker is never left alone at the end.
+    order = list(dict.fromkeys(SERIAL_GROUPS.values()))
+    items.sort(
+        key=lambda item: (
+            order.index(g)
+            if (g := SERIAL_GROUPS.get(item.nodeid.split("::", 1)[0])) in order
+            else len(order)
+        )
+    )
 
 
 def pytest_unconfigure(config):

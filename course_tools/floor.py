@@ -136,6 +136,7 @@ def run_alone(
     raw_url: str | None = None,
     allow_errors: bool = False,
     timeout: int = 900,
+    env: dict[str, str] | None = None,
 ) -> AloneRun:
     """Copy `path` alone into `workdir/run`, execute it there in quick mode at the floor."""
     folder = workdir / "run"
@@ -144,7 +145,7 @@ def run_alone(
     notebook.cells.append(nbformat.v4.new_code_cell(ISOLATION_CHECK))
     nbformat.write(notebook, folder / path.name)
     overlay = make_overlay(workdir / "env")
-    extra = {QUICK_ENV: "1"}
+    extra = {QUICK_ENV: "1", **(env or {})}
     if raw_url:
         extra[RAW_URL_ENV] = raw_url
     client = NotebookClient(

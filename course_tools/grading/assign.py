@@ -222,6 +222,8 @@ def setup_source(name: str, questions: list[str]) -> str:
 import importlib.util
 import os
 import pathlib
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 
@@ -272,24 +274,31 @@ def download(url, target):
     return True
 
 
-grader = SetUpFirst()
-# otter-grader and what it imports that Colab lacks; --no-deps leaves Colab's libraries as they are.
-CHECK_TOOLS = "{" ".join(pinned(CHECK_PACKAGES))}"
-if importlib.util.find_spec("otter") is None:
-    %pip install --quiet --no-deps {{CHECK_TOOLS}}
+def install_check_tools():
+    """otter-grader and what it imports that Colab lacks; --no-deps leaves every library that
+    is already there as it is."""
+    tools = {json.dumps(pinned(CHECK_PACKAGES))}
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", *tools]
+    result = subprocess.run(pip, capture_output=True, text=True)
     importlib.invalidate_caches()
+    if result.returncode != 0:
+        said = (result.stderr.strip().splitlines() or ["no message"])[-1]
+        print(
+            f"Could not install otter-grader, which runs the checks.\\nReason: {{said}}\\n"
+            "What to do: check that this session is online, then run this cell again."
+        )
+    return result.returncode == 0
+
+
+grader = SetUpFirst()
+installed = importlib.util.find_spec("otter") is not None or install_check_tools()
 tests_dir = tests_folder()
-found = all(
+found = installed and all(
     (tests_dir / f"{{q}}.py").exists()
     or download(f"{{RAW_URL}}/exercises/tests/{{EXERCISE}}/{{q}}.py", tests_dir / f"{{q}}.py")
     for q in QUESTIONS
 )
-if found and importlib.util.find_spec("otter") is None:
-    print(
-        "Could not install otter-grader, which runs the checks: check that this session"
-        " is online, then run this cell again."
-    )
-elif found:
+if found:
     import otter
 
     grader = otter.Notebook(tests_dir=str(tests_dir))
