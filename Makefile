@@ -36,7 +36,7 @@ serve:
 ## test: lint, build the book, check stored outputs and links, run every notebook in quick mode under
 ## nbval, then again at the floor of the supported range, each notebook alone in an empty folder
 test: $(READY) $(FLOOR_READY)
-	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=25
+	$(BIN)/python -m pytest -n 2 --durations=25
 
 ## lab: open JupyterLab in the course's environment, at the repository root
 lab: $(READY)

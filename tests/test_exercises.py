@@ -97,8 +97,11 @@ def graded(request, tmp_path_factory):
 
 
 def test_the_solution_scores_full_marks(graded):
+    """This is also the solution's run at the ceiling (nbval skips solutions/): every cell,
+    its own test cells included, must run without error."""
     _, out, results = graded
     result = results["solution.ipynb"]
+    assert result["cells"] == [], result["cells"]
     assert result["scores"] == result["possible"], feedback(out, "solution.ipynb")
 
 
