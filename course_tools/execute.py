@@ -20,7 +20,7 @@ KERAS_HOME = ROOT / ".cache" / "keras"
 #: library raises about code that is right.
 KERNEL_ARGUMENTS = ["--IPKernelApp.capture_fd_output=False"]
 IGNORED_WARNINGS = (
-    # Keras >= 3.11 warns on every fit() of a tf.data.Dataset under fit's own default,
+    # Keras warns on every fit() of a tf.data.Dataset under fit's own default,
     # shuffle=True; our training datasets are shuffled by the dataset itself.
     "ignore:`shuffle=True` was passed:UserWarning",
 )

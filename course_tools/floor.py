@@ -3,7 +3,7 @@ the supported library range, with nothing of this repository importable.
 
 The kernel runs in a throw-away *overlay* environment that sees the floor environment's packages
 (`.venv-floor`, from requirements-floor.txt) but installs into a folder of its own, so that an
-install cell (an exercise's `%pip install` of its checking tools) runs every time, as in a fresh
+install cell (an exercise's install of its checking tools) runs every time, as in a fresh
 Colab runtime, and cannot change the floor environment for the notebooks after it.
 """
 

@@ -216,9 +216,10 @@ def setup_source(name: str, questions: list[str]) -> str:
     repository = load_repository()
     raw_url = f"https://raw.githubusercontent.com/{repository.github_slug}/{repository.branch}"
     return f'''\
-# Run this cell first. It installs the checking tools if they are missing and finds the public
-# tests that `grader.check` runs: next to this notebook when they are there, else it downloads
-# them from the course repository.
+# @title Set-up: run this cell first
+# It installs the checking tools if they are missing and finds the public tests that
+# `grader.check` runs: next to this notebook when they are there, else it downloads them
+# from the course repository.
 import importlib.util
 import os
 import pathlib
@@ -229,7 +230,7 @@ import urllib.request
 
 EXERCISE = "{name}"
 QUESTIONS = {json.dumps(questions)}
-# The repository's raw-file address (the course's own tests point it at a local copy).
+# The repository's raw-file address (the course's tests point it at a local copy).
 RAW_URL = os.environ.get("{RAW_URL_ENV}", "{raw_url}")
 
 
@@ -238,14 +239,15 @@ class SetUpFirst:
 
     def __getattr__(self, name):
         return lambda *args, **kwargs: print(
-            "The checks are not ready: run the set-up cell first (its message says why)."
+            "The checks are not ready: run the set-up cell first"
+            " (its message says why)."
         )
 
 
 def tests_folder():
-    """Where the public tests are: next to this notebook, in the working folder, or in its
-    exercises/ folder (a clone of the repository); else where to download them."""
-    notebook = os.environ.get("JPY_SESSION_NAME")  # Jupyter's path of this notebook
+    """Where the public tests are: next to this notebook, in the working folder or in
+    its exercises/ folder (a clone of the repository); else where to download them."""
+    notebook = os.environ.get("JPY_SESSION_NAME")  # this notebook's path, in Jupyter
     near = [pathlib.Path(notebook).parent] if notebook else []
     for folder in [*near, pathlib.Path.cwd(), pathlib.Path.cwd() / "exercises"]:
         if (folder / "tests" / EXERCISE).is_dir():
@@ -258,15 +260,15 @@ def download(url, target):
         with urllib.request.urlopen(url, timeout=30) as response:
             content = response.read()
     except (urllib.error.URLError, OSError) as error:
-        # HTTP Error 404: Not Found, or the network's reason (no connection, no such host)
+        # "HTTP Error 404: Not Found", or the network's reason (no connection, ...)
         http = isinstance(error, urllib.error.HTTPError)
         reason = error if http else getattr(error, "reason", error)
         print(
             f"Could not download the public tests of {{EXERCISE}} from\\n  {{url}}\\n"
             f"Reason: {{reason}}\\n"
-            "What to do: check that this session is online, then run this cell again. If"
-            " the address is your instructor's copy of the course, its exercises may not"
-            " be published yet: ask your instructor."
+            "What to do: check that this session is online, then run this cell"
+            " again. If the address is your instructor's copy of the course, its"
+            " exercises may not be published yet: ask your instructor."
         )
         return False
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -275,8 +277,8 @@ def download(url, target):
 
 
 def install_check_tools():
-    """otter-grader and what it imports that Colab lacks; --no-deps leaves every library that
-    is already there as it is."""
+    """otter-grader and what it imports that Colab lacks; --no-deps leaves every
+    library that is already there as it is."""
     tools = {json.dumps(pinned(CHECK_PACKAGES))}
     pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", *tools]
     result = subprocess.run(pip, capture_output=True, text=True)
@@ -284,7 +286,8 @@ def install_check_tools():
     if result.returncode != 0:
         said = (result.stderr.strip().splitlines() or ["no message"])[-1]
         print(
-            f"Could not install otter-grader, which runs the checks.\\nReason: {{said}}\\n"
+            "Could not install otter-grader, which runs the checks.\\n"
+            f"Reason: {{said}}\\n"
             "What to do: check that this session is online, then run this cell again."
         )
     return result.returncode == 0
@@ -293,9 +296,10 @@ def install_check_tools():
 grader = SetUpFirst()
 installed = importlib.util.find_spec("otter") is not None or install_check_tools()
 tests_dir = tests_folder()
+TESTS_URL = f"{{RAW_URL}}/exercises/tests/{{EXERCISE}}"
 found = installed and all(
     (tests_dir / f"{{q}}.py").exists()
-    or download(f"{{RAW_URL}}/exercises/tests/{{EXERCISE}}/{{q}}.py", tests_dir / f"{{q}}.py")
+    or download(f"{{TESTS_URL}}/{{q}}.py", tests_dir / f"{{q}}.py")
     for q in QUESTIONS
 )
 if found:
@@ -334,7 +338,12 @@ def finish_student_notebook(name: str, student, solution) -> nbformat.NotebookNo
     else:
         cells.insert(0, nbformat.v4.new_markdown_cell(badge))
     first_code = next(i for i, cell in enumerate(cells) if cell.cell_type == "code")
-    cells.insert(first_code, nbformat.v4.new_code_cell(setup_source(name, questions)))
+    # Shown collapsed under its title: in Colab (a form cell) and on the site (hide-input).
+    setup = nbformat.v4.new_code_cell(
+        setup_source(name, questions),
+        metadata={"cellView": "form", "tags": ["hide-input"]},
+    )
+    cells.insert(first_code, setup)
     cells.append(nbformat.v4.new_markdown_cell(SUBMIT_MARKDOWN))
     cells.append(nbformat.v4.new_code_cell("grader.check_all()"))
     for index, cell in enumerate(cells):
