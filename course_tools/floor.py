@@ -148,14 +148,19 @@ def run_alone(
     extra = {QUICK_ENV: "1", **(env or {})}
     if raw_url:
         extra[RAW_URL_ENV] = raw_url
+    km = _kernel_manager(overlay.python, workdir / "kernels")
     client = NotebookClient(
         notebook,
-        km=_kernel_manager(overlay.python, workdir / "kernels"),
+        km=km,
         timeout=timeout,
         allow_errors=allow_errors,
         resources={"metadata": {"path": str(folder)}},
     )
-    client.execute(env=student_environment(**extra), cwd=str(folder))
+    try:
+        client.execute(env=student_environment(**extra), cwd=str(folder))
+    finally:  # nbclient leaves a kernel it was given running, busy with TensorFlow's threads
+        if km.has_kernel:
+            km.shutdown_kernel(now=True)
     return AloneRun(notebook, folder, installed_names(overlay.site_packages))
 
 
