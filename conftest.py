@@ -86,6 +86,10 @@ def executed_notebook_paths() -> list[Path]:
     )
 
 
+def student_notebook_paths() -> list[Path]:
+    return sorted((ROOT / "exercises").glob("*.ipynb"))
+
+
 def read_notebook(path: Path) -> nbformat.NotebookNode:
     return nbformat.read(path, as_version=4)
 

@@ -7,12 +7,12 @@ tools the way Colab does."""
 import nbformat
 import pytest
 
-from conftest import executed_notebook_paths
+from conftest import executed_notebook_paths, student_notebook_paths
 from course_tools import ROOT, floor
 from course_tools.grading import assign
 
 LECTURE_AND_SOLUTIONS = executed_notebook_paths()
-STUDENT = sorted((ROOT / "exercises").glob("*.ipynb"))
+STUDENT = student_notebook_paths()
 
 
 def rel(path):

@@ -6,7 +6,7 @@ import nbformat
 import pytest
 import yaml
 
-from conftest import executed_notebook_paths, read_notebook
+from conftest import executed_notebook_paths, read_notebook, student_notebook_paths
 from course_tools import QUICK_ENV, ROOT, links, provenance
 from course_tools.badges import badge_problem
 
@@ -72,7 +72,7 @@ def test_first_cell_is_its_own_colab_badge(path):
     assert badge_problem(path) is None, badge_problem(path)
 
 
-STUDENT_NOTEBOOKS = sorted((ROOT / "exercises").glob("*.ipynb"))
+STUDENT_NOTEBOOKS = student_notebook_paths()
 
 
 @pytest.mark.parametrize(
