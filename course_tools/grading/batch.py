@@ -7,15 +7,18 @@ file per submission in `OUT/feedback/`, each written atomically. A re-run grades
 submissions that are new or changed since the last run with the same tests and limits.
 """
 
+import contextlib
 import csv
 import dataclasses
+import fcntl
 import hashlib
 import io
 import json
 import os
-import queue
 import re
+import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -27,8 +30,9 @@ import nbformat
 from tqdm import tqdm
 
 from course_tools import ROOT
-from course_tools.grading import assign
-from course_tools.grading.runner import Limits, sandbox_uid
+from course_tools.grading import assign, isolation
+from course_tools.grading.runner import Limits
+from course_tools.grading.worker import InvalidSubmission, read_regular_file
 
 GRADING_SOURCES = (
     "batch.py",
@@ -37,7 +41,13 @@ GRADING_SOURCES = (
     "judge.py",
     "sandbox.py",
     "protocol.py",
+    "isolation.py",
+    "confine.py",
 )
+#: Largest feedback file written; longer ones are cut, saying so.
+MAX_FEEDBACK_CHARS = 200_000
+#: Most cells listed in one feedback file.
+MAX_CELLS_LISTED = 50
 
 
 def load_questions(order: list[str], tests: dict[str, str]) -> list[dict]:
@@ -175,11 +185,55 @@ def grading_key(questions: list[dict], limits: Limits, exercise: str) -> str:
 
 
 def submissions_in(folder: Path) -> list[Path]:
-    return sorted(
-        path
-        for path in folder.iterdir()
-        if path.is_file() and not path.name.startswith(".")
-    )
+    """Every entry of the folder but hidden ones: files, and links, folders or FIFOs too, which
+    get a row that says why they were not graded instead of vanishing from the grades."""
+    return sorted(path for path in folder.iterdir() if not path.name.startswith("."))
+
+
+def refusal(path: Path) -> str | None:
+    """Why an entry of the submissions folder is not a notebook file to grade, if it is not."""
+    try:
+        info = path.lstat()
+    except OSError as error:
+        return f"{path.name} cannot be read ({error.strerror})"
+    if stat.S_ISLNK(info.st_mode):
+        return (
+            f"{path.name} is a link, not a file: hand in the notebook file itself "
+            "(links are never followed)"
+        )
+    if stat.S_ISDIR(info.st_mode):
+        return f"{path.name} is a folder, not a notebook file"
+    if not stat.S_ISREG(info.st_mode):
+        return f"{path.name} is not a regular file"
+    return None
+
+
+def output_name(submission: str) -> str:
+    """A file name for a submission's feedback and cache record: the name itself when it is
+    short and plain, else a plain prefix of it and a digest."""
+    plain = re.sub(r"[^\w.+@()-]", "_", submission)
+    if plain == submission and len(submission.encode()) <= 120:
+        return submission
+    return f"{plain[:80]}-{_digest(submission.encode())[:12]}"
+
+
+@contextlib.contextmanager
+def exclusive(out: Path):
+    """Hold OUT for this run: a second run on the same results folder is refused."""
+    out.mkdir(parents=True, exist_ok=True)
+    handle = open(out / ".lock", "w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise SystemExit(
+            f"another grading run is writing to {out}; wait for it to finish "
+            "(or give this one another --out)"
+        ) from None
+    try:
+        yield
+    finally:
+        handle.close()
 
 
 @dataclasses.dataclass
@@ -196,18 +250,51 @@ class Batch:
     warnings: list[str] = dataclasses.field(default_factory=list)
 
     def run(self) -> list[dict]:
+        with exclusive(self.out):
+            return self._run()
+
+    def _run(self) -> list[dict]:
         questions = load_questions(*assign.grading_tests(self.exercise))
         datasets = list(self.datasets) or cached_datasets(self.exercise)
         extract_once(self.exercise, datasets)
         guarded = integrity(self.exercise)
         key = grading_key(questions, self.limits, self.exercise)
+        level = isolation.detect()
+        self.isolation = level
+        self.warnings.extend(level.warnings())
+        if self.progress:
+            print(f"isolation: {level.describe()}", file=sys.stderr)
+            for warning in level.warnings():
+                print(f"WARNING: {warning}", file=sys.stderr)
         files = submissions_in(self.submissions)
         cache = self.out / ".cache"
         results: dict[str, dict] = {}
         todo = []
+        base_job = {
+            "exercise": self.exercise,
+            "questions": questions,
+            "public_tests": public_tests(questions),
+            "limits": dataclasses.asdict(self.limits),
+            "datasets": [str(path) for path in datasets],
+            "isolation": dataclasses.asdict(level),
+            # folders a sandbox must not see: other people's work, results, solutions
+            "hidden": [
+                str(folder.resolve())
+                for folder in (self.submissions, self.out, assign.SOLUTIONS)
+            ],
+        }
         for path in files:
-            digest = _digest(path.read_bytes())
-            record = cache / f"{path.name}.json"
+            why = refusal(path)
+            digest = None
+            if why is None:
+                try:
+                    digest = _digest(read_regular_file(path))
+                except InvalidSubmission as error:
+                    why = str(error)
+            if why is not None:
+                results[path.name] = _invalid(path.name, base_job, why)
+                continue
+            record = cache / f"{output_name(path.name)}.json"
             if not self.force and record.exists():
                 try:
                     stored = json.loads(record.read_text(encoding="utf-8"))
@@ -217,34 +304,20 @@ class Batch:
                     results[path.name] = stored["result"]
                     continue
             todo.append((path, digest))
-        slots: queue.Queue[int] = queue.Queue()
-        for slot in range(self.jobs):
-            slots.put(slot)
-        uids = {slot: sandbox_uid(slot) for slot in range(self.jobs)}
-        with tempfile.TemporaryDirectory(prefix="grading-") as private:
-            base_job = {
-                "exercise": self.exercise,
-                "questions": questions,
-                "public_tests": public_tests(questions),
-                "limits": dataclasses.asdict(self.limits),
-                "datasets": [str(path) for path in datasets],
-            }
-            bar = tqdm(
-                total=len(files),
-                initial=len(files) - len(todo),
-                desc=f"grading {self.exercise}",
-                unit="notebook",
-                disable=not self.progress,
-                file=sys.stderr,
-            )
-            with bar, ThreadPoolExecutor(max_workers=self.jobs) as pool:
+        bar = tqdm(
+            total=len(files),
+            initial=len(files) - len(todo),
+            desc=f"grading {self.exercise}",
+            unit="notebook",
+            disable=not self.progress,
+            file=sys.stderr,
+        )
+        self._running: dict[int, subprocess.Popen] = {}
+        pool = ThreadPoolExecutor(max_workers=self.jobs)
+        try:
+            with bar:
                 futures = {
-                    pool.submit(
-                        self._grade_one, path, base_job, Path(private), slots, uids
-                    ): (
-                        path,
-                        digest,
-                    )
+                    pool.submit(self._grade_one, path, base_job): (path, digest)
                     for path, digest in todo
                 }
                 for future in as_completed(futures):
@@ -253,19 +326,28 @@ class Batch:
                     results[path.name] = result
                     write_feedback(self.out, self.exercise, result)
                     if cacheable:
+                        record = {"digest": digest, "key": key, "result": result}
                         atomic_write(
-                            cache / f"{path.name}.json",
-                            json.dumps(
-                                {"digest": digest, "key": key, "result": result}
-                            ),
+                            cache / f"{output_name(path.name)}.json", json.dumps(record)
                         )
                     write_grades(self.out, questions, results)
                     bar.update(1)
+        except KeyboardInterrupt:
+            # Finished results are on disk already; end the running workers and say so.
+            self.interrupted = True
+            pool.shutdown(wait=False, cancel_futures=True)
+            for process in list(self._running.values()):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(process.pid, signal.SIGKILL)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
         for path in files:
-            if not (self.out / "feedback" / f"{path.name}.md").exists():
-                write_feedback(self.out, self.exercise, results[path.name])
+            if path.name in results:
+                feedback = self.out / "feedback" / f"{output_name(path.name)}.md"
+                if not feedback.exists() or results[path.name]["status"] == "invalid":
+                    write_feedback(self.out, self.exercise, results[path.name])
         write_grades(self.out, questions, results)
-        self.graded_now = [path.name for path, _ in todo]
+        self.graded_now = [path.name for path, _ in todo if path.name in results]
         changed = [
             name
             for name, digest in integrity(self.exercise).items()
@@ -277,51 +359,53 @@ class Batch:
                 + ", ".join(changed)
                 + " (this run used the tests loaded before; check them before the next run)"
             )
-        return [results[path.name] for path in files]
+        if getattr(self, "interrupted", False):
+            left = len(files) - len(results)
+            self.warnings.append(
+                f"interrupted: {left} submission(s) not graded; run the same command again "
+                "to grade them (finished ones are kept)"
+            )
+        return [results[path.name] for path in files if path.name in results]
 
-    def _grade_one(self, path: Path, base_job: dict, private: Path, slots, uids):
-        slot = slots.get()
+    def _grade_one(self, path: Path, base_job: dict):
+        job = {**base_job, "submission": str(path.absolute())}
+        limit = self.limits.timeout + 180  # the tests and start-up get time on top
+        # The worker dies with the batch (a killed batch leaves no worker running on).
+        prefix = ["setpriv", "--pdeathsig=KILL"] if shutil.which("setpriv") else []
+        process = subprocess.Popen(
+            [*prefix, sys.executable, "-m", "course_tools.grading.worker"],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        self._running[process.pid] = process
         try:
-            stem = _digest(path.name.encode())[:16]
-            job_path, result_path = (
-                private / f"{stem}.job.json",
-                private / f"{stem}.result.json",
-            )
-            job = {**base_job, "submission": str(path.resolve()), "slot": slot}
-            job["uid"] = uids[slot]
-            job_path.write_text(json.dumps(job), encoding="utf-8")
-            result_path.unlink(missing_ok=True)
-            limit = self.limits.timeout + 180  # the tests and start-up get time on top
-            process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "course_tools.grading.worker",
-                    job_path,
-                    result_path,
-                ],
-                cwd=ROOT,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                start_new_session=True,
-            )
             try:
-                _, stderr = process.communicate(timeout=limit)
+                stdout, stderr = process.communicate(
+                    json.dumps(job).encode(), timeout=limit
+                )
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.communicate()
-                return _failed(
-                    path, base_job, f"grading took longer than {limit:.0f} s"
-                ), True
-            if result_path.exists():
-                result = json.loads(result_path.read_text(encoding="utf-8"))
-                return result, result.get("status") != "grader error"
-            tail = stderr.decode("utf-8", "replace")[-2000:]
-            return _failed(
-                path, base_job, f"the grader failed (exit {process.returncode}): {tail}"
-            ), False
+                message = f"grading took longer than {limit:.0f} s"
+                return _failed(path, base_job, message), True
         finally:
-            slots.put(slot)
+            self._running.pop(process.pid, None)
+        try:
+            result = json.loads(stdout.decode("utf-8"))
+        except ValueError:
+            tail = stderr.decode("utf-8", "replace")[-2000:]
+            message = f"the grader failed (exit {process.returncode}): {tail}"
+            return _failed(path, base_job, message), False
+        return result, result.get("status") != "grader error"
+
+
+def _invalid(name: str, job: dict, message: str) -> dict:
+    result = _failed(Path(name), job, message)
+    result["status"] = "invalid"
+    return result
 
 
 def _failed(path: Path, job: dict, message: str) -> dict:
@@ -359,28 +443,41 @@ def write_grades(out: Path, questions: list[dict], results: dict[str, dict]) -> 
     return path
 
 
+def fenced(text: str, indent: str = "") -> list[str]:
+    """`text` as a code block that nothing in it can close: its fence is longer than any run
+    of backticks the text holds, so a message cannot write markdown of its own."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [
+        indent + fence,
+        *[indent + line for line in text.splitlines()],
+        indent + fence,
+    ]
+
+
 def feedback_text(exercise: str, result: dict) -> str:
     total = sum(result["scores"].values())
     possible = sum(result["possible"].values())
     lines = [
-        f"# {exercise}: feedback on {result['submission']}",
+        f"# {exercise}: feedback",
+        "",
+        *fenced(result["submission"]),
         "",
         f"**Score: {_number(total)} / {_number(possible)}**",
         "",
     ]
     if result["status"] == "invalid":
-        lines += ["Your submission could not be graded:", "", *result["messages"], ""]
-        return "\n".join(lines)
+        lines += ["Your submission could not be graded:", ""]
+        lines += fenced("\n".join(result["messages"])) + [""]
+        return _capped("\n".join(lines))
     if result["status"] == "grader error":
         lines += [
             "The grader failed on this submission; your instructor has been told. Details:",
             "",
-            "```",
-            *result["messages"],
-            "```",
+            *fenced("\n".join(result["messages"])),
             "",
         ]
-        return "\n".join(lines)
+        return _capped("\n".join(lines))
     lines += ["| question | score |", "|---|---|"]
     for name, score in result["scores"].items():
         lines.append(
@@ -398,34 +495,37 @@ def feedback_text(exercise: str, result: dict) -> str:
             for number, case in enumerate(group, start=1):
                 if case["passed"]:
                     continue
-                lines += [f"- {kind} test {number} failed:", "", "  ```"]
-                lines += [f"  {line}" for line in case["message"].splitlines()]
-                lines += ["  ```", ""]
+                lines += [f"- {kind} test {number} failed:", ""]
+                lines += fenced(case["message"], "  ") + [""]
     if result["cells"] or result["messages"]:
         lines += ["## Running your notebook", ""]
-        for cell in result["cells"]:
-            message = cell["message"].splitlines() or [""]
-            lines.append(f"- code cell {cell['cell']} ({cell['status']}): {message[0]}")
-            if len(message) > 1:
-                lines += [
-                    "",
-                    "  ```",
-                    *[f"  {line}" for line in message[1:]],
-                    "  ```",
-                    "",
-                ]
-        lines += [f"- {message}" for message in result["messages"]]
-        lines.append("")
+        cells = result["cells"]
+        for cell in cells[:MAX_CELLS_LISTED]:
+            lines += [f"- code cell {cell['cell']} ({cell['status']}):", ""]
+            lines += fenced(cell["message"], "  ") + [""]
+        if len(cells) > MAX_CELLS_LISTED:
+            lines += [f"- and {len(cells) - MAX_CELLS_LISTED} more cells", ""]
+        if result["messages"]:
+            lines += fenced("\n".join(result["messages"])) + [""]
     lines += [
         "The tests ran in the grader's own process: printed text, `grader.check` results and "
         "changes the notebook makes to its own modules do not count.",
         "",
     ]
-    return "\n".join(lines)
+    return _capped("\n".join(lines))
+
+
+def _capped(text: str) -> str:
+    if len(text) <= MAX_FEEDBACK_CHARS:
+        return text
+    cut = text[:MAX_FEEDBACK_CHARS]
+    longest = max((len(run) for run in re.findall(r"`+", cut)), default=0)
+    fence = "`" * (longest + 1)  # closes whatever block the cut fell in
+    return f"{cut}\n{fence}\n\n(feedback cut at {MAX_FEEDBACK_CHARS:,} characters)\n"
 
 
 def write_feedback(out: Path, exercise: str, result: dict) -> Path:
-    path = out / "feedback" / f"{result['submission']}.md"
+    path = out / "feedback" / f"{output_name(result['submission'])}.md"
     atomic_write(path, feedback_text(exercise, result))
     return path
 
@@ -469,4 +569,4 @@ def run(args) -> int:
     for warning in batch.warnings:
         print(f"WARNING: {warning}", file=sys.stderr)
     print(f"grades: {args.out / 'grades.csv'}; feedback: {args.out / 'feedback'}/")
-    return 0
+    return 130 if getattr(batch, "interrupted", False) else 0

@@ -22,6 +22,9 @@ from course_tools.grading import protocol
 from course_tools.grading.runner import SandboxDied, Session
 
 MAX_MODEL_BYTES = 512 * 1024 * 1024
+#: Largest model config the grader parses (the course's models need a few kilobytes).
+MAX_CONFIG_BYTES = 16 * 1024 * 1024
+MAX_UNPACKED_MODEL_BYTES = 1024 * 1024 * 1024
 
 
 class StudentCodeError(Exception):
@@ -223,7 +226,18 @@ def check_model_archive(path: Path) -> None:
     """Refuse a `.keras` file whose config names code outside Keras (defence in depth)."""
     try:
         with zipfile.ZipFile(path) as archive:
+            unpacked = sum(item.file_size for item in archive.infolist())
+            if archive.getinfo("config.json").file_size > MAX_CONFIG_BYTES:
+                raise StudentCodeError(
+                    f"the model's config.json is larger than {MAX_CONFIG_BYTES >> 20} MiB"
+                )
+            if unpacked > MAX_UNPACKED_MODEL_BYTES:
+                raise StudentCodeError(
+                    f"the model unpacks to more than {MAX_UNPACKED_MODEL_BYTES >> 20} MiB"
+                )
             config = json.loads(archive.read("config.json"))
+    except RecursionError as error:
+        raise StudentCodeError("the model's config is nested too deeply") from error
     except (zipfile.BadZipFile, KeyError, ValueError) as error:
         raise StudentCodeError(f"not a Keras model file ({error})") from error
 

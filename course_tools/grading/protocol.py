@@ -11,7 +11,9 @@ import base64
 import io
 import json
 import os
+import select
 import struct
+import time
 
 import numpy as np
 
@@ -40,9 +42,13 @@ def send(fd: int, message: dict) -> None:
         view = view[written:]
 
 
-def _read_exactly(fd: int, size: int) -> bytes:
+def _read_exactly(fd: int, size: int, deadline: float | None) -> bytes:
     chunks, left = [], size
     while left:
+        if deadline is not None:
+            wait = deadline - time.monotonic()
+            if wait <= 0 or not select.select([fd], [], [], wait)[0]:
+                raise ProtocolError("a message stopped half-way")
         chunk = os.read(fd, min(left, 1 << 20))
         if not chunk:
             raise EOFError("the other side closed the channel")
@@ -51,14 +57,18 @@ def _read_exactly(fd: int, size: int) -> bytes:
     return b"".join(chunks)
 
 
-def receive(fd: int) -> dict:
-    (size,) = _HEADER.unpack(_read_exactly(fd, _HEADER.size))
+def receive(fd: int, deadline: float | None = None) -> dict:
+    """The next message; with a `deadline` (time.monotonic()), one that has not fully arrived
+    by then is a ProtocolError, so a sender that stalls half-way cannot hold the reader."""
+    (size,) = _HEADER.unpack(_read_exactly(fd, _HEADER.size, deadline))
     if size > MAX_MESSAGE_BYTES:
         raise ProtocolError(f"announced message of {size:,} bytes is too large")
     try:
-        message = json.loads(_read_exactly(fd, size).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ProtocolError(f"not JSON: {error}") from error
+        message = json.loads(_read_exactly(fd, size, deadline).decode("utf-8"))
+    except RecursionError as error:
+        raise ProtocolError("JSON nested too deeply") from error
+    except (UnicodeDecodeError, ValueError) as error:  # ValueError: an integer too long
+        raise ProtocolError(f"not JSON: {str(error)[:200]}") from error
     if not isinstance(message, dict):
         raise ProtocolError("a message must be a JSON object")
     return message

@@ -21,9 +21,8 @@ import psutil
 
 from course_tools import ROOT
 from course_tools.grading import protocol
+from course_tools.grading.isolation import Confinement
 
-#: First user id of the sandboxes when the grader runs as root (one id per parallel slot).
-SANDBOX_UID_BASE = 2_000_000_000
 GIB = 1024**3
 
 
@@ -33,6 +32,7 @@ class Limits:
     cell_timeout: float = 300.0  # seconds for one cell
     call_timeout: float = 60.0  # seconds for one request of the tests (a call, a value)
     memory: int = 2 * GIB  # bytes of data memory (RLIMIT_DATA) for the sandbox
+    disk: int = 2 * GIB  # bytes in the scratch folder, all files together
     max_restarts: int = 3
 
     def rlimits(self) -> dict:
@@ -65,13 +65,18 @@ class CellRecord:
 
 
 class SandboxProcess:
-    """One sandbox: a Python process running IPython, talking over two pipes."""
+    """One sandbox: a Python process running IPython, talking over two pipes.
 
-    def __init__(self, workdir: Path, env: dict, limits: Limits, uid: int | None):
-        self.workdir, self.limits, self.uid = workdir, limits, uid
+    Under namespaces (see `isolation`) the process started here is `unshare`, whose one child is
+    the sandbox, process 1 of its own namespace: killing that child ends everything it started.
+    """
+
+    def __init__(self, workdir: Path, env: dict, limits: Limits, confinement):
+        self.workdir, self.limits, self.confinement = workdir, limits, confinement
         to_child_r, self._to_child = os.pipe()
         self._from_child, from_child_w = os.pipe()
         command = [
+            *confinement.prefix(),
             sys.executable,
             "-m",
             "course_tools.grading.sandbox",
@@ -79,8 +84,9 @@ class SandboxProcess:
             str(from_child_w),
             json.dumps(limits.rlimits()),
         ]
+        uid = confinement.uid
         options = {}
-        if uid is not None:
+        if uid is not None and not confinement.isolation.namespaces:
             options = {"user": uid, "group": uid, "extra_groups": []}
         self.process = subprocess.Popen(
             command,
@@ -101,13 +107,32 @@ class SandboxProcess:
         )
         self._reader.start()
         self.memory_exceeded = False
+        self.disk_exceeded = False
+        self.garbage = (
+            ""  # what was wrong with a malformed message it sent, if it sent one
+        )
+        self._init_pid: int | None = None
         self._watchdog = threading.Thread(target=self._watch_memory, daemon=True)
         self._watchdog.start()
         self._next_id = 0
 
+    def sandbox_pid(self) -> int | None:
+        """The sandbox itself: the launcher's only child under namespaces, else the launcher."""
+        if not self.confinement.isolation.namespaces:
+            return self.process.pid
+        if self._init_pid is None:
+            try:
+                children = psutil.Process(self.process.pid).children()
+            except psutil.Error:
+                children = []
+            self._init_pid = children[0].pid if children else None
+        return self._init_pid
+
     def _watch_memory(self) -> None:
-        # RLIMIT_DATA stops ordinary allocations; shared mappings escape it, resident memory not.
+        # RLIMIT_DATA stops ordinary allocations; shared mappings escape it, resident memory
+        # not. RLIMIT_FSIZE caps one file; this caps the scratch folder as a whole.
         limit = int(self.limits.memory * 1.5)
+        checks = 0
         while self.process.poll() is None:
             try:
                 root = psutil.Process(self.process.pid)
@@ -118,6 +143,11 @@ class SandboxProcess:
                 rss = 0
             if rss > limit:
                 self.memory_exceeded = True
+                self.kill()
+                return
+            checks += 1
+            if checks % 4 == 0 and folder_bytes(self.workdir) > self.limits.disk:
+                self.disk_exceeded = True
                 self.kill()
                 return
             time.sleep(0.25)
@@ -136,10 +166,14 @@ class SandboxProcess:
                 raise RequestTimeout(f"no answer within {timeout:.0f} s")
             if self._readable(min(left, 0.5)):
                 try:
-                    reply = protocol.receive(self._from_child)
+                    # a frame that has begun must end soon: a stalled one is garbage
+                    reply = protocol.receive(
+                        self._from_child, deadline=time.monotonic() + min(left, 10)
+                    )
                 except (EOFError, OSError) as error:
                     raise SandboxDied("the kernel died") from error
                 except protocol.ProtocolError as error:
+                    self.garbage = str(error)
                     self.kill()
                     raise SandboxDied(f"the kernel sent garbage ({error})") from error
                 if reply.get("id") == self._next_id:
@@ -155,8 +189,11 @@ class SandboxProcess:
         return bool(ready)
 
     def interrupt(self) -> None:
+        pid = self.sandbox_pid()
+        if pid is None:
+            return
         try:
-            os.kill(self.process.pid, signal.SIGINT)
+            os.kill(pid, signal.SIGINT)
         except ProcessLookupError:
             pass
 
@@ -170,6 +207,12 @@ class SandboxProcess:
             code = None
         if self.memory_exceeded:
             return f"it used more than the memory limit ({self.limits.memory / GIB:.1f} GiB)"
+        if self.garbage:
+            return f"it wrote garbage on the grader's channel ({self.garbage})"
+        if self.disk_exceeded:
+            return (
+                f"it wrote more than the disk limit ({self.limits.disk / GIB:.1f} GiB)"
+            )
         if code is None:
             return "it stopped answering"
         if code < 0:
@@ -184,19 +227,21 @@ class SandboxProcess:
         return f"the kernel exited with status {code}"
 
     def kill(self) -> None:
+        """End the sandbox and everything it started."""
+        pid = self.sandbox_pid() if self.confinement.isolation.namespaces else None
+        if (
+            pid is not None
+        ):  # process 1 of the namespace: the kernel ends all the others
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         try:
             os.killpg(self.process.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
-        if (
-            self.uid is not None
-        ):  # anything that left the process group but kept the user id
-            for process in psutil.process_iter(["uids"]):
-                try:
-                    if process.info["uids"] and process.info["uids"].real == self.uid:
-                        process.kill()
-                except psutil.Error:
-                    pass
+        if not self.confinement.isolation.namespaces:
+            self.confinement.kill_leftovers()
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -248,7 +293,7 @@ class Session:
     workdir: Path
     env: dict
     limits: Limits
-    uid: int | None = None
+    confinement: "Confinement"
     restarts: int = 0
     events: list[str] = field(default_factory=list)
     sandbox: SandboxProcess | None = None
@@ -262,7 +307,9 @@ class Session:
     def start(self) -> SandboxProcess:
         if self.sandbox is not None:
             self.sandbox.close()
-        self.sandbox = SandboxProcess(self.workdir, self.env, self.limits, self.uid)
+        self.sandbox = SandboxProcess(
+            self.workdir, self.env, self.limits, self.confinement
+        )
         return self.sandbox
 
     def run_all(self) -> None:
@@ -366,41 +413,6 @@ class Session:
             self.sandbox.close()
 
 
-def sandbox_uid(slot: int) -> int | None:
-    """The user id for sandboxes of parallel slot `slot`, or None to keep the grader's own.
-
-    Only root can switch, and only to an id that can still run this Python (an interpreter under
-    a private home folder, for example, cannot be run by another user: then the sandbox keeps
-    root's id and the grader says so).
-    """
-    if os.geteuid() != 0:
-        return None
-    uid = SANDBOX_UID_BASE + slot
-    try:
-        probe = subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                "import IPython, numpy, course_tools.grading.sandbox",
-            ],
-            user=uid,
-            group=uid,
-            extra_groups=[],
-            cwd="/",
-            env={
-                "PATH": os.environ.get("PATH", ""),
-                "PYTHONPATH": str(ROOT),
-                "HOME": "/",
-            },
-            capture_output=True,
-            check=False,
-            timeout=120,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return uid if probe.returncode == 0 else None
-
-
 def sandbox_env(workdir: Path, extra: dict | None = None) -> dict:
     """A small environment: no credentials, caches in the scratch folder, quick mode passed on."""
     env = {
@@ -435,3 +447,24 @@ def prepare_workdir(workdir: Path, uid: int | None) -> None:
 
 def remove_workdir(workdir: Path) -> None:
     shutil.rmtree(workdir, ignore_errors=True)
+
+
+def folder_bytes(folder: Path, most_files: int = 100_000) -> int:
+    """Bytes in a folder's files (allocated blocks, so sparse files count what they use)."""
+    total, seen, stack = 0, 0, [str(folder)]
+    while stack and seen < most_files:
+        try:
+            entries = list(os.scandir(stack.pop()))
+        except OSError:
+            continue
+        for entry in entries:
+            seen += 1
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(entry.path)
+            else:
+                total += getattr(info, "st_blocks", 0) * 512 or info.st_size
+    return total

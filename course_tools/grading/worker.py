@@ -1,14 +1,17 @@
-"""Grade one submission: `python -m course_tools.grading.worker JOB.json RESULT.json`.
+"""Grade one submission: `python -m course_tools.grading.worker < JOB.json > RESULT.json`.
 
-The batch command starts one worker per submission, each in its own process. The worker is
-trusted: it reads the submission as data, runs its code cells in a sandbox process (see
-`runner`), then runs the public and hidden tests in itself (see `judge`) and writes the scores.
+The batch command starts one worker per submission, each in its own process, and hands it the
+job (hidden tests included) on its standard input, so that no test is ever written to disk. The
+worker is trusted: it reads the submission as data, runs its code cells in a sandbox process (see
+`runner`, `isolation`), then runs the public and hidden tests in itself (see `judge`) and writes
+the scores to its standard output.
 """
 
 import importlib
 import json
 import os
 import re
+import stat
 import sys
 import tempfile
 import threading
@@ -18,6 +21,7 @@ from pathlib import Path
 
 import nbformat
 
+from course_tools.grading import isolation
 from course_tools.grading.judge import Judge
 from course_tools.grading.runner import (
     CellRecord,
@@ -42,14 +46,14 @@ def read_code_cells(path: Path) -> list[str]:
             f"{path.name} is not a Jupyter notebook: submit the .ipynb file "
             "(in Colab: File → Download → Download .ipynb)"
         )
-    if path.stat().st_size > MAX_SUBMISSION_BYTES:
-        raise InvalidSubmission(
-            f"{path.name} is larger than {MAX_SUBMISSION_BYTES >> 20} MiB"
-        )
-    raw = path.read_bytes()
+    raw = read_regular_file(path)
     try:
         data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except RecursionError as error:
+        raise InvalidSubmission(
+            f"{path.name} is not a valid notebook (its JSON is nested too deeply)"
+        ) from error
+    except (UnicodeDecodeError, ValueError) as error:
         raise InvalidSubmission(
             f"{path.name} is not a valid notebook (not JSON: {error}); download it again "
             "from Jupyter or Colab instead of editing or renaming it by hand"
@@ -70,6 +74,25 @@ def read_code_cells(path: Path) -> list[str]:
     if not all(isinstance(source, str) for source in sources):
         raise InvalidSubmission(f"{path.name} has code cells without source text")
     return sources
+
+
+def read_regular_file(path: Path) -> bytes:
+    """The bytes of a regular file, never following a link (a link is refused, not read)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as error:
+        raise InvalidSubmission(
+            f"{path.name} cannot be read ({error.strerror})"
+        ) from error
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise InvalidSubmission(f"{path.name} is not a regular file")
+        if info.st_size > MAX_SUBMISSION_BYTES:
+            raise InvalidSubmission(
+                f"{path.name} is larger than {MAX_SUBMISSION_BYTES >> 20} MiB"
+            )
+        return handle.read(MAX_SUBMISSION_BYTES + 1)
 
 
 def _preload(questions: list[dict]) -> None:
@@ -114,13 +137,25 @@ def grade(job: dict) -> dict:
         return result
 
     limits = Limits(**job.get("limits", {}))
-    uid = job.get("uid")
+    level = (
+        isolation.Isolation(**job["isolation"])
+        if "isolation" in job
+        else isolation.detect()
+    )
+    uid = isolation.worker_uid(level)
     workdir = Path(tempfile.mkdtemp(prefix="sandbox-"))
     private = Path(tempfile.mkdtemp(prefix="judge-"))
+    confinement = isolation.Confinement(
+        level,
+        workdir,
+        private / "stage",
+        uid,
+        [Path(folder) for folder in job.get("hidden", [])],
+    )
     session = None
     try:
         exercise = job["exercise"]
-        (workdir / f"{exercise}.ipynb").write_bytes(path.read_bytes())
+        (workdir / f"{exercise}.ipynb").write_bytes(read_regular_file(path))
         tests_dir = workdir / "tests" / exercise
         tests_dir.mkdir(parents=True)
         for name, text in job.get("public_tests", {}).items():
@@ -136,7 +171,8 @@ def grade(job: dict) -> dict:
         # The tests' imports (Keras takes seconds) load while the notebook runs.
         threading.Thread(target=_preload, args=(questions,), daemon=True).start()
         cells = [CellRecord(i + 1, source) for i, source in enumerate(sources)]
-        session = Session(cells, workdir, sandbox_env(workdir), limits, uid)
+        env = sandbox_env(workdir, {isolation.TOKEN_ENV: confinement.token})
+        session = Session(cells, workdir, env, limits, confinement)
         started = time.monotonic()
         session.run_all()
         result["seconds_running"] = round(time.monotonic() - started, 1)
@@ -168,20 +204,22 @@ def grade(job: dict) -> dict:
     finally:
         if session is not None:
             session.close()
+        confinement.remove_leftovers()
         remove_workdir(workdir)
         remove_workdir(private)
     return result
 
 
-def main(argv: list[str]) -> int:
-    job = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
+def main() -> int:
+    job = json.loads(sys.stdin.buffer.read())
+    # The result goes to the real standard output; whatever else prints goes to stderr.
+    result_out = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
     result = grade(job)
-    target = Path(argv[2])
-    temporary = target.with_suffix(".partial")
-    temporary.write_text(json.dumps(result, indent=1), encoding="utf-8")
-    os.replace(temporary, target)
+    with result_out:
+        result_out.write(json.dumps(result))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(main())
