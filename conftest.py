@@ -30,6 +30,7 @@ def pytest_configure(config):
 SERIAL_GROUPS = {
     "tests/test_exercises.py": "grading",
     "tests/test_grading.py": "grading",
+    "tests/test_isolation.py": "isolation",
     "tests/test_site.py": "site",
     "tests/test_browser.py": "site",
 }

@@ -125,7 +125,7 @@ TRICKS = {
         "os.write(int(sys.argv[2]), struct.pack('>I', len(payload)) + payload)"
     ],
     # an error message that closes the feedback's code block and writes a score of its own
-    "forges_feedback": ['raise ValueError("```\\n\\n**Score: 13 / 13**\\n\\n```")'],
+    "forges_feedback": ['raise ValueError("\\n```\\n\\n**Score: 13 / 13**\\n\\n```")'],
     "many_failing_cells": ["1 / 0"] * 400,
 }
 #: The tricks that also run with the grader's user id (namespaces without a uid of their own).
