@@ -331,12 +331,24 @@ def test_a_killed_batch_leaves_no_worker_or_sandbox(tmp_path):
             return psutil.Process(batch.pid).children(recursive=True)
         return []
 
+    def commands():
+        found = []
+        for process in descendants():
+            with contextlib.suppress(psutil.Error):
+                found.append(process.cmdline())
+        return found
+
+    def started_a_submission(found):
+        # The worker and its sandbox (`-m ...sandbox`), not the isolation probe the batch
+        # starts first (its command only imports the sandbox module).
+        return any("course_tools.grading.worker" in argv for argv in found) and any(
+            argv[i : i + 2] == ["-m", "course_tools.grading.sandbox"]
+            for argv in found
+            for i in range(len(argv))
+        )
+
     deadline = time.monotonic() + 120
-    while not any(
-        "grading.sandbox" in " ".join(p.cmdline())
-        for p in descendants()
-        if p.is_running()
-    ):
+    while not started_a_submission(commands()):
         assert time.monotonic() < deadline, "no sandbox started"
         time.sleep(0.5)
     started = descendants()
