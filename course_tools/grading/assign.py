@@ -12,9 +12,12 @@ and hidden tests in otter-assign format. From it this module writes
   and `NAME-autograder.zip` for Gradescope.
 """
 
+import contextlib
 import difflib
 import hashlib
+import html
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -31,6 +34,17 @@ from course_tools import RAW_URL_ENV, ROOT
 from course_tools.book_config import load_repository
 
 SOLUTIONS = ROOT / "solutions"
+#: A folder of solution notebooks kept outside the public repository (hidden tests and
+#: solutions private): `make assign`, `make grade` and `make autograder` read it instead.
+PRIVATE_ENV = "COURSE_SOLUTIONS"
+
+
+def solutions_dir() -> Path:
+    """Where the exercises' sources are: COURSE_SOLUTIONS when set, else solutions/."""
+    private = os.environ.get(PRIVATE_ENV)
+    return Path(private).resolve() if private else SOLUTIONS
+
+
 EXERCISES = ROOT / "exercises"
 BUILD = ROOT / "_build" / "grading"
 CONFIG_MARK = "# ASSIGNMENT CONFIG"
@@ -53,7 +67,7 @@ def exercise_names() -> list[str]:
     """Every solution notebook that carries an otter `# ASSIGNMENT CONFIG` cell."""
     return sorted(
         path.stem
-        for path in SOLUTIONS.glob("*.ipynb")
+        for path in solutions_dir().glob("*.ipynb")
         if _config_cell(_read(path)) is not None
     )
 
@@ -91,7 +105,7 @@ def pinned(names) -> list[str]:
 
 def solution_digest(name: str) -> str:
     """Changes when the solution's cells, otter's version or this module change."""
-    notebook = _read(SOLUTIONS / f"{name}.ipynb")
+    notebook = _read(solutions_dir() / f"{name}.ipynb")
     digest = hashlib.sha256(otter_version().encode())
     digest.update(Path(__file__).read_bytes())
     digest.update((ROOT / "_config.yml").read_bytes())
@@ -112,7 +126,7 @@ class Assignment:
 
 def _otter_input(name: str, workdir: Path) -> Path:
     """The solution without outputs, its config completed with what this course relies on."""
-    notebook = _read(SOLUTIONS / f"{name}.ipynb")
+    notebook = _read(solutions_dir() / f"{name}.ipynb")
     for cell in notebook.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
@@ -167,7 +181,7 @@ def run_otter(name: str, workdir: Path) -> Assignment:
             f"otter assign failed for {name}:\n{result.stdout}{result.stderr}"
         )
     student_dir, autograder_dir = output / "student", output / "autograder"
-    notebook = _read(SOLUTIONS / f"{name}.ipynb")
+    notebook = _read(solutions_dir() / f"{name}.ipynb")
     zips = sorted(autograder_dir.glob("*.zip"))
     return Assignment(
         name=name,
@@ -490,11 +504,78 @@ def staleness(name: str) -> list[str]:
             if on_disk.get(file) != fresh.public_tests[file]
         ]
         problems.append(f"exercises/tests/{name}/ is out of date: {', '.join(changed)}")
-    leaked = [file for file, text in on_disk.items() if "'hidden': True" in text] + [
-        cell.source[:60]
-        for cell in fresh.student.cells
-        if re.search(r"#\s*HIDDEN|BEGIN TEST CONFIG", cell.source)
-    ]
+    leaked = leaks(name, [committed_path, tests])
     if leaked:
-        problems.append(f"hidden tests leak into the student files: {leaked}")
+        problems.append(f"hidden tests leak into the student files: {leaked[:5]}")
     return problems
+
+
+def _squashed(text: str) -> str:
+    """Code with what formatting changes taken out (blanks, brackets, commas, quote style,
+    doctest prompts), so that a test matches its copies however ruff or otter wrapped them."""
+    text = re.sub(r"^\s*(>>>|\.\.\.) ?", "", text, flags=re.MULTILINE)
+    return re.sub(r"[\s(),\\]", "", text).replace('"', "'")
+
+
+def _case_codes(text: str) -> list[tuple[bool, str]]:
+    """(hidden, code) of every case of an otter OK-format test file."""
+    spec: dict = {}
+    exec(
+        text, spec
+    )  # otter's output for our own solution, or a file of exercises/tests
+    return [
+        (bool(case.get("hidden")), case["code"])
+        for suite in spec["test"]["suites"]
+        for case in suite["cases"]
+    ]
+
+
+def hidden_lines(name: str) -> list[str]:
+    """The lines of exercise `name`'s hidden tests that no public test has (squashed, see
+    `_squashed`): what must never appear in anything students can see."""
+    hidden, public = [], set()
+    for text in generated(name).all_tests.values():
+        for is_hidden, code in _case_codes(text):
+            lines = [_squashed(line) for line in code.splitlines()]
+            if is_hidden:
+                hidden += lines
+            else:
+                public.update(lines)
+    # short lines (`assert x == 3`, `rng = default_rng(5)`) may well appear in public code
+    return sorted({line for line in hidden if len(line) >= 36 and line not in public})
+
+
+def _visible_text(path: Path) -> str:
+    """What a reader of `path` sees: a notebook's cell sources, a page's text without tags."""
+    raw = path.read_text(encoding="utf-8", errors="replace")
+    if path.suffix == ".ipynb":
+        with contextlib.suppress(ValueError, KeyError, TypeError):
+            cells = json.loads(raw)["cells"]
+            return "\n".join(
+                "".join(cell["source"])
+                if isinstance(cell["source"], list)
+                else cell["source"]
+                for cell in cells
+            )
+    if path.suffix in (".html", ".htm", ".xml", ".js", ".txt"):
+        raw = html.unescape(re.sub(r"<[^>]+>", "", raw))
+    return raw
+
+
+def leaks(name: str, paths: list[Path]) -> list[str]:
+    """`file: line` for every hidden-test line of exercise `name` found under `paths`."""
+    lines = hidden_lines(name)
+    found = []
+    for path in paths:
+        files = (
+            [path]
+            if path.is_file()
+            else sorted(p for p in path.rglob("*") if p.is_file())
+        )
+        for file in files:
+            try:
+                text = _squashed(_visible_text(file))
+            except OSError:
+                continue
+            found += [f"{file}: {line[:60]}" for line in lines if line in text]
+    return found

@@ -106,10 +106,12 @@ def public_tests(questions: list[dict]) -> dict[str, str]:
 
 def integrity(exercise: str) -> dict[str, str]:
     """Digests of the files grading trusts: the solution (the tests' source) and the grader."""
-    paths = [assign.SOLUTIONS / f"{exercise}.ipynb"]
+    paths = [assign.solutions_dir() / f"{exercise}.ipynb"]
     paths += [Path(__file__).parent / name for name in (*GRADING_SOURCES, "assign.py")]
     return {
-        str(path.relative_to(ROOT)): _digest(path.read_bytes())
+        str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path): _digest(
+            path.read_bytes()
+        )
         for path in paths
         if path.exists()
     }
@@ -117,7 +119,7 @@ def integrity(exercise: str) -> dict[str, str]:
 
 def solution_code(exercise: str) -> str:
     """The code cells of the exercise's solution notebook (its tests included), as one text."""
-    notebook = nbformat.read(assign.SOLUTIONS / f"{exercise}.ipynb", as_version=4)
+    notebook = nbformat.read(assign.solutions_dir() / f"{exercise}.ipynb", as_version=4)
     return "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
 
 
@@ -280,7 +282,7 @@ class Batch:
             # folders a sandbox must not see: other people's work, results, solutions
             "hidden": [
                 str(folder.resolve())
-                for folder in (self.submissions, self.out, assign.SOLUTIONS)
+                for folder in (self.submissions, self.out, assign.solutions_dir())
             ],
         }
         for path in files:
