@@ -22,6 +22,7 @@ from pathlib import Path
 import nbformat
 
 from course_tools.grading import isolation
+from course_tools.grading import result as results
 from course_tools.grading.judge import Judge
 from course_tools.grading.runner import (
     CellRecord,
@@ -106,29 +107,10 @@ def _preload(questions: list[dict]) -> None:
             pass
 
 
-def score_question(question: dict, results: list[dict]) -> float:
-    possible = sum(case["points"] for case in question["cases"])
-    earned = sum(result["points"] for result in results if result["passed"])
-    if question.get("all_or_nothing"):
-        return possible if all(result["passed"] for result in results) else 0.0
-    return earned
-
-
-def grade(job: dict) -> dict:
+def grade(job: dict) -> results.Result:
     path = Path(job["submission"])
     questions = job["questions"]
-    result = {
-        "submission": path.name,
-        "scores": {question["name"]: 0.0 for question in questions},
-        "possible": {
-            question["name"]: sum(case["points"] for case in question["cases"])
-            for question in questions
-        },
-        "status": "graded",
-        "messages": [],
-        "cells": [],
-        "tests": {},
-    }
+    result = results.empty(path.name, questions)
     try:
         sources = read_code_cells(path)
     except InvalidSubmission as error:
@@ -196,8 +178,7 @@ def grade(job: dict) -> dict:
                         "message": message,
                     }
                 )
-            result["tests"][question["name"]] = outcomes
-            result["scores"][question["name"]] = score_question(question, outcomes)
+            results.record(result, question, outcomes)
     except Exception:  # a bug of ours must not cost the student: say so, score nothing
         result["status"] = "grader error"
         result["messages"].append(traceback.format_exc(limit=5)[-3000:])
