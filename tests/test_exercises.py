@@ -131,7 +131,7 @@ def test_the_student_notebook_is_up_to_date(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_questions_have_public_and_hidden_tests(name):
-    from course_tools.grading.batch import load_questions
+    from course_tools.grading.otter_format import load_questions
 
     questions = load_questions(*assign.grading_tests(name))
     assert 3 <= len(questions) <= 6

@@ -24,7 +24,7 @@ from markdown_it import MarkdownIt
 
 from course_tools import ROOT
 from course_tools.grading import batch as batch_module
-from course_tools.grading import isolation
+from course_tools.grading import isolation, report
 from course_tools.grading.judge import StudentCodeError, check_model_archive
 from grading_helpers import answer, feedback, grade, insert_after, student, total, write
 
@@ -279,7 +279,7 @@ def test_feedback_has_a_size_cap(strongest):
     out, _, _, _, _ = strongest
     text = feedback(out, "many_failing_cells.ipynb")
     assert "more cells" in text
-    assert len(text) <= batch_module.MAX_FEEDBACK_CHARS + 200
+    assert len(text) <= report.MAX_FEEDBACK_CHARS + 200
 
 
 @pytest.fixture(scope="module")
