@@ -10,7 +10,7 @@ READY := $(VENV)/.requirements-installed
 FLOOR_VENV := .venv-floor
 FLOOR_READY := $(FLOOR_VENV)/.requirements-installed
 
-.PHONY: book test execute badges links figures lock serve clean assign autograder grade lab
+.PHONY: book test execute badges links figures lock serve clean assign autograder grade lab check-public
 
 $(READY): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.x")'
@@ -59,9 +59,14 @@ figures: $(READY)
 assign: $(READY)
 	$(BIN)/python -m course_tools.grading assign
 
-## autograder: build each exercise's Gradescope autograder zip into _build/grading/NAME/
+## autograder: build each exercise's Gradescope autograder zip into _build/grading/NAME/; it grades
+## with the course's own sandboxed grader, as `make grade` does (from COURSE_SOLUTIONS when set)
 autograder: $(READY)
 	$(BIN)/python -m course_tools.grading autograder
+
+## check-public: fail if a hidden test appears in exercises/ or in PATHS (e.g. PATHS=_build/html)
+check-public: $(READY)
+	$(BIN)/python -m course_tools.grading check-public $(PATHS)
 
 ## grade: grade a folder of submissions: make grade EXERCISE=ex1_concepts SUBMISSIONS=dir [OUT=dir] [JOBS=n]
 grade: $(READY)

@@ -30,6 +30,9 @@ def pytest_configure(config):
 SERIAL_GROUPS = {
     "tests/test_exercises.py": "grading",
     "tests/test_grading.py": "grading",
+    "tests/test_gradescope.py": "grading",
+    "tests/test_private_tests.py": "grading",
+    "tests/test_ordinary_user.py": "isolation",
     "tests/test_isolation.py": "isolation",
     "tests/test_site.py": "site",
     "tests/test_browser.py": "site",

@@ -13,7 +13,7 @@ from grading_helpers import (
     feedback,
     grade,
     insert_after,
-    solution,
+    solved,
     student,
     total,
     write,
@@ -78,13 +78,14 @@ TAMPERED = {
 
 
 def test_there_are_at_least_three_exercises():
+    assert len(NAMES) >= 3, f"only {len(NAMES)} exercises: {NAMES}"
     assert {"ex1_concepts", "ex2_recurrent_neuron"} <= set(NAMES)
 
 
 @pytest.fixture(scope="module", params=NAMES)
 def graded(request, tmp_path_factory):
     name = request.param
-    files = {"solution.ipynb": solution(name), "untouched.ipynb": student(name)}
+    files = {"solution.ipynb": solved(name), "untouched.ipynb": student(name)}
     if name in TAMPERED:
         question, honest, tricks, after = TAMPERED[name]
         notebook = student(name)
@@ -97,9 +98,12 @@ def graded(request, tmp_path_factory):
 
 
 def test_the_solution_scores_full_marks(graded):
-    """This is also the solution's run at the ceiling (nbval skips solutions/): every cell,
-    its own test cells included, must run without error."""
-    _, out, results = graded
+    """The student notebook answered with the solution's code, as a student hands it in (no
+    test cell of the solution in it), scores full marks. It is also the solution's code's run at
+    the ceiling (nbval skips solutions/): every cell must run without error. The solution
+    notebook itself, test cells included, runs at the floor (tests/test_floor.py)."""
+    name, out, results = graded
+    assert assign.leaks(name, [out.parent / "in" / "solution.ipynb"]) == []
     result = results["solution.ipynb"]
     assert result["cells"] == [], result["cells"]
     assert result["scores"] == result["possible"], feedback(out, "solution.ipynb")
@@ -171,11 +175,11 @@ def test_the_gradescope_zip_holds_every_test(tmp_path):
     folder = assign.autograder(NAMES[0])
     with zipfile.ZipFile(folder / f"{NAMES[0]}-autograder.zip") as archive:
         names = archive.namelist()
-        tests = "".join(
-            archive.read(item).decode()
-            for item in names
-            if re.match(r"tests/q\d+\.py$", item)
-        )
-        environment = archive.read("environment.yml").decode()
-    assert "run_autograder" in names and "'hidden': True" in tests
-    assert "tensorflow==" in environment and "otter-grader" in environment
+        # the course's grader generates every test, hidden ones too, from this solution
+        archive.extract(f"solutions/{NAMES[0]}.ipynb", tmp_path)
+        environment = archive.read("requirements-gradescope.txt").decode()
+    hidden = assign.hidden_lines(NAMES[0])
+    assert hidden and len(assign.leaks(NAMES[0], [tmp_path])) == len(hidden)
+    assert "run_autograder" in names and "course_tools/grading/batch.py" in names
+    for package in ("tensorflow", "otter-grader"):
+        assert re.search(rf"^{package}==", environment, re.MULTILINE), package

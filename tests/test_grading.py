@@ -31,6 +31,15 @@ TRICKS = {
     ],
     "memory_hog": ["hog = bytearray(64 * 1024**3)"],
     "memory_creep": ["hog = [bytearray(256 * 1024**2) for _ in range(200)]"],
+    # shared memory, which RLIMIT_DATA does not count: only the grader's watchdog sees it
+    "memory_shared": [
+        "import mmap\nimport time\n\n"
+        "shared = mmap.mmap(-1, 3 * 1024**3, flags=mmap.MAP_SHARED)\n"
+        "chunk = b'x' * 64 * 1024**2\n"
+        "for start in range(0, len(shared), len(chunk)):\n"
+        "    shared[start : start + len(chunk)] = chunk\n"
+        "time.sleep(5)  # in this cell, the watchdog's next look (every 0.25 s) ends it"
+    ],
     "sys_exit": ["import sys\n\nsys.exit(0)"],
     "os_exit": ["import os\n\nos._exit(0)"],
     "crashed_kernel": ["import ctypes\n\nctypes.string_at(0)"],
@@ -71,6 +80,7 @@ MESSAGES = {
     "stubborn_loop": "ignored the interrupt",
     "memory_hog": "memory limit",
     "memory_creep": "memory limit",
+    "memory_shared": "it used more than the memory limit",  # the watchdog's words
     "sys_exit": "sys.exit()",
     "os_exit": "exited with status 0",
     "crashed_kernel": "SIGSEGV",

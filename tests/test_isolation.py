@@ -138,10 +138,14 @@ SHARED_UID_TRICKS = (
 )
 
 
-def hostile(tricks: list[str]) -> nbformat.NotebookNode:
+#: Tricks that copy answers: they go after the last answer cell, which would undo them.
+LATE_TRICKS = ("copies_the_solution",)
+
+
+def hostile(tricks: list[str], after: str = "q1") -> nbformat.NotebookNode:
     notebook = student(EXERCISE)
     answer(notebook, "q1", Q1)
-    insert_after(notebook, "q1", *tricks)
+    insert_after(notebook, after, *tricks)
     answer(notebook, "q3", Q3)
     return notebook
 
@@ -164,7 +168,10 @@ def leftovers() -> dict[str, list]:
 
 
 def run_batch(root: Path, tricks: dict, mode: str, monkeypatch=None):
-    files = {f"{name}.ipynb": hostile(cells) for name, cells in tricks.items()}
+    files = {
+        f"{name}.ipynb": hostile(cells, "q6" if name in LATE_TRICKS else "q1")
+        for name, cells in tricks.items()
+    }
     files["untouched.ipynb"] = student(EXERCISE)
     folder = write(root / "submissions", files)
     before = leftovers()

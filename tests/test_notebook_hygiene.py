@@ -1,14 +1,18 @@
 """Each executed notebook: fresh full-mode outputs, quick switch, Colab badge, TOC entry."""
 
+import ast
 import re
+from pathlib import Path, PurePosixPath
 
 import nbformat
 import pytest
 import yaml
+from IPython.core.inputtransformer2 import TransformerManager
 
 from conftest import executed_notebook_paths, read_notebook, student_notebook_paths
 from course_tools import QUICK_ENV, ROOT, links, provenance
 from course_tools.badges import badge_problem
+from course_tools.book import toc_documents
 
 NOTEBOOKS = executed_notebook_paths()
 IDS = [path.relative_to(ROOT).as_posix() for path in NOTEBOOKS]
@@ -59,12 +63,55 @@ def test_the_stderr_check_finds_a_warning():
     assert stray_stderr(notebook) == []
 
 
+def quick_switch_reads(notebook) -> list[str]:
+    """Every read of the quick-mode switch in the notebook's code, as code (not in a comment or
+    a string): `os.environ.get("COURSE_QUICK")`, `os.getenv(...)` or `os.environ[...]`."""
+    found = []
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        try:  # %pip and other magics become Python first
+            tree = ast.parse(TransformerManager().transform_cell(cell.source))
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and node.args:
+                target, key = ast.unparse(node.func), node.args[0]
+                reads = target in ("os.environ.get", "os.getenv")
+            elif isinstance(node, ast.Subscript):
+                target, key = ast.unparse(node.value), node.slice
+                reads = target == "os.environ"
+            else:
+                continue
+            if reads and isinstance(key, ast.Constant) and key.value == QUICK_ENV:
+                found.append(ast.unparse(node))
+    return found
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_reads_the_quick_mode_switch(path):
-    code = "\n".join(
-        cell.source for cell in read_notebook(path).cells if cell.cell_type == "code"
+    assert quick_switch_reads(read_notebook(path)), (
+        f'no os.environ.get("{QUICK_ENV}") in the code of {path.name}'
     )
-    assert f'os.environ.get("{QUICK_ENV}")' in code
+
+
+def test_the_quick_switch_check_wants_code():
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell(
+            f'%pip install --quiet numpy\n# QUICK = os.environ.get("{QUICK_ENV}") == "1"\n'
+            f'print(\'os.environ.get("{QUICK_ENV}")\')\nos.environ.get("OTHER")'
+        ),
+        nbformat.v4.new_markdown_cell(f'`os.environ.get("{QUICK_ENV}")`'),
+    ]
+    assert quick_switch_reads(notebook) == []
+    for read in (
+        f'os.environ.get("{QUICK_ENV}")',
+        f'os.getenv("{QUICK_ENV}", "0")',
+        f'os.environ["{QUICK_ENV}"]',
+    ):
+        notebook.cells.append(nbformat.v4.new_code_cell(f"QUICK = {read} == '1'"))
+        assert len(quick_switch_reads(notebook)) == len(notebook.cells) - 2
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
@@ -114,18 +161,45 @@ def test_imports_nothing_from_this_repository(path):
     )
 
 
-def test_every_lecture_notebook_is_in_the_table_of_contents():
-    toc = (ROOT / "_toc.yml").read_text(encoding="utf-8")
-    listed = set(re.findall(r"file:\s*(\S+)", toc))
-    missing = [
-        p.relative_to(ROOT).with_suffix("").as_posix()
-        for p in NOTEBOOKS
-        if p.parent.name == "notebooks"
+#: Folders whose every notebook is a page of the site.
+PAGE_FOLDERS = ("notebooks", "exercises", "solutions")
+
+
+def unlisted_notebooks(toc: Path = ROOT / "_toc.yml") -> list[str]:
+    """Notebooks of PAGE_FOLDERS that the table of contents, read as YAML, does not list."""
+    listed = {
+        str(PurePosixPath(doc).with_suffix(""))
+        if doc.endswith((".ipynb", ".md"))
+        else doc
+        for doc in toc_documents(toc)
+    }
+    return [
+        rel
+        for folder in PAGE_FOLDERS
+        for path in sorted((ROOT / folder).glob("*.ipynb"))
+        if (rel := path.relative_to(ROOT).with_suffix("").as_posix()) not in listed
     ]
-    assert not [m for m in missing if m not in listed], (
-        f"add these to _toc.yml: {missing}"
+
+
+def test_every_notebook_is_in_the_table_of_contents():
+    missing = unlisted_notebooks()
+    assert not missing, (
+        f"add these to _toc.yml: {missing} (only_build_toc_files leaves an unlisted"
+        " notebook off the site, without a warning)"
     )
-    yaml.safe_load(toc)  # and the file is valid YAML
+
+
+def test_the_toc_check_ignores_comments_and_sees_every_folder(tmp_path):
+    toc = (ROOT / "_toc.yml").read_text(encoding="utf-8")
+    exercise = student_notebook_paths()[0].relative_to(ROOT).with_suffix("").as_posix()
+    assert f"- file: {exercise}\n" in toc
+    commented = tmp_path / "_toc.yml"
+    commented.write_text(
+        toc.replace(f"- file: {exercise}\n", f"# - file: {exercise}\n", 1),
+        encoding="utf-8",
+    )
+    assert unlisted_notebooks(commented) == [exercise]
+    yaml.safe_load(toc)  # and the real one is valid YAML
 
 
 # The checks above must be able to fail: show it on a notebook whose provenance is wrong.

@@ -1,14 +1,20 @@
 """The built website: it builds without warnings; each notebook page opens its own file in Colab."""
 
+import posixpath
+import shutil
 from urllib.parse import urlparse
 
 import pytest
 from bs4 import BeautifulSoup
+from docutils.nodes import make_id
 
-from conftest import executed_notebook_paths
-from course_tools import ROOT
+from conftest import executed_notebook_paths, read_notebook
+from course_tools import ROOT, book
+from course_tools.__main__ import main as course_tools_main
 from course_tools.book_config import load_repository
+from course_tools.grading import assign
 from course_tools.links import site_url
+from course_tools.sphinx_ext import headline_outputs
 
 NOTEBOOK_PAGES = [
     path for path in executed_notebook_paths() if path.parent.name == "notebooks"
@@ -116,3 +122,116 @@ def test_the_link_check_finds_a_broken_link(tmp_path):
         "index.html: no #nowhere in other.html",
         "index.html: broken link https://example.org/course/gone.html",
     ]
+
+
+# --- the results page ----------------------------------------------------------------------
+
+RESULTS_PAGE = "book/results.html"
+HEADLINE_NOTEBOOKS = [
+    path for path in NOTEBOOK_PAGES if headline_outputs(read_notebook(path))
+]
+
+
+def results_problems(site, notebooks) -> list[str]:
+    """What the results page lacks: for each notebook with `headline` cells, a section that
+    links to the notebook's page and shows each of their outputs (an HTML table, or the text
+    table in a <pre>)."""
+    soup = BeautifulSoup(
+        (site / RESULTS_PAGE).read_text(encoding="utf-8"), "html.parser"
+    )
+    problems = []
+    if "No notebook has headline results yet." in soup.get_text():
+        problems.append("the page says that no notebook has headline results")
+    for notebook in notebooks:
+        doc = notebook.relative_to(ROOT).with_suffix("").as_posix()
+        section = soup.find("section", id=make_id(f"results-{doc}"))
+        if section is None:
+            problems.append(f"{doc}: no section of its headline results")
+            continue
+        here = posixpath.dirname(RESULTS_PAGE)
+        targets = {
+            posixpath.normpath(posixpath.join(here, a["href"].partition("#")[0]))
+            for a in section.find_all("a", href=True)
+        }
+        if f"{doc}.html" not in targets:
+            problems.append(f"{doc}: its section does not link to {doc}.html")
+        texts = [pre.get_text() for pre in section.find_all("pre")]
+        tables = len(section.find_all("table"))
+        for output in headline_outputs(read_notebook(notebook)):
+            if "html" in output:
+                tables -= "<table" in output["html"]
+                if tables < 0:
+                    problems.append(f"{doc}: a headline table is missing")
+                continue
+            line = next(line for line in output["text"].splitlines() if line.strip())
+            if not any(line.strip() in text for text in texts):
+                problems.append(f"{doc}: headline output not shown: {line.strip()!r}")
+    return problems
+
+
+def test_there_are_headline_results_to_show():
+    assert HEADLINE_NOTEBOOKS, "no lecture notebook has a cell tagged `headline`"
+
+
+def test_the_results_page_shows_every_headline_table(built_site):
+    assert results_problems(built_site, HEADLINE_NOTEBOOKS) == []
+
+
+def test_the_results_check_sees_an_empty_page(tmp_path):
+    page = tmp_path / RESULTS_PAGE
+    page.parent.mkdir()
+    page.write_text(
+        "<main><h1>Results at a glance</h1>"
+        "<p>No notebook has headline results yet.</p></main>",
+        encoding="utf-8",
+    )
+    found = results_problems(tmp_path, HEADLINE_NOTEBOOKS[:1])
+    doc = HEADLINE_NOTEBOOKS[0].relative_to(ROOT).with_suffix("").as_posix()
+    assert found == [
+        "the page says that no notebook has headline results",
+        f"{doc}: no section of its headline results",
+    ]
+
+
+# --- `make book SOLUTIONS=0` ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def site_without_solutions(built_site):
+    """`python -m course_tools book --without-solutions` (what `make book SOLUTIONS=0` runs,
+    tests/test_weak_spots.py checks that), built into _build/without-solutions/ so that the
+    site of the other tests stays."""
+    out = book.BUILD_DIR / "without-solutions"
+    shutil.rmtree(out, ignore_errors=True)
+    command = book.build_command
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            book,
+            "build_command",
+            lambda solutions=True: [*command(solutions), "--path-output", str(out)],
+        )
+        assert course_tools_main(["book", "--without-solutions"]) == 0
+    return out / "_build" / "html"
+
+
+def test_the_site_without_solutions_has_no_solution(site_without_solutions):
+    site = site_without_solutions
+    assert (site / "index.html").is_file() and (site / "exercises").is_dir()
+    assert not (site / "solutions").exists()
+    linked = [
+        f"{path.relative_to(site)}: {a['href']}"
+        for path in site.rglob("*.html")
+        for a in BeautifulSoup(
+            path.read_text(encoding="utf-8"), "html.parser"
+        ).find_all("a", href=True)
+        if "solutions/" in a["href"]
+    ]
+    assert linked == []
+    for name in assign.exercise_names():
+        assert assign.leaks(name, [site]) == [], name
+
+
+def test_the_site_with_solutions_shows_hidden_tests(built_site):
+    """The leak check above can fire: the full site's solution pages hold the hidden tests."""
+    for name in assign.exercise_names():
+        assert assign.leaks(name, [built_site / "solutions" / f"{name}.html"]), name

@@ -27,6 +27,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     zips.add_argument("names", nargs="*", help="exercises (default: all)")
 
+    public = commands.add_parser(
+        "check-public",
+        help="fail if a hidden test appears in exercises/ or in the given files or folders",
+    )
+    public.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        help="more places students can see, e.g. _build/html of `make book SOLUTIONS=0`",
+    )
+
     grade = commands.add_parser("grade", help="grade a folder of submitted notebooks")
     grade.add_argument(
         "submissions", type=Path, help="folder with one file per submission"
@@ -72,6 +83,19 @@ def main(argv: list[str] | None = None) -> int:
             for path in assign.write_exercise(name):
                 print(f"wrote {path.relative_to(assign.ROOT)}")
         return 0
+    if args.command == "check-public":
+        found = []
+        for name in names:
+            # an exercise's own student files (a generic line of one exercise's hidden test
+            # may well be public in another's), and everything in the places named
+            own = [
+                assign.EXERCISES / f"{name}.ipynb",
+                assign.EXERCISES / "tests" / name,
+            ]
+            found += assign.leaks(name, [*own, *args.paths])
+        places = ", ".join(map(str, [assign.EXERCISES, *args.paths]))
+        print("\n".join(found) or f"no hidden test in {places}")
+        return 1 if found else 0
     if args.command == "autograder":
         for name in names:
             folder = assign.autograder(name)
@@ -81,6 +105,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.exercise not in assign.exercise_names():
             parser.error(
                 f"unknown exercise {args.exercise!r}: {assign.exercise_names()}"
+            )
+        if not args.submissions.is_dir():
+            grade.error(
+                f"{args.submissions} is not a folder: give the folder that holds the"
+                " submissions, one file each"
             )
         args.out = args.out or args.submissions.resolve().parent / "graded"
         return batch.run(args)

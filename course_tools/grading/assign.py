@@ -12,6 +12,7 @@ and hidden tests in otter-assign format. From it this module writes
   and `NAME-autograder.zip` for Gradescope.
 """
 
+import ast
 import contextlib
 import difflib
 import hashlib
@@ -124,9 +125,76 @@ class Assignment:
     zip_path: Path  # Gradescope autograder zip, inside the temporary output
 
 
+#: First line of a solution's code cell that defines test helpers: `make assign` leaves the cell
+#: out of the student notebook and copies it into every test that uses one of its names.
+HELPERS_MARK = "# TEST HELPERS"
+
+
+def _defined_names(source: str) -> set[str]:
+    """The names a helper cell defines at its top level."""
+    names = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.FunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(
+                n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)
+            )
+    return names
+
+
+def _uses(source: str, names: set[str]) -> bool:
+    return any(re.search(rf"\b{re.escape(name)}\b", source) for name in names)
+
+
+def inject_helpers(notebook) -> None:
+    """Take the `# TEST HELPERS` cells out of `notebook` and put each at the top of every test
+    cell that uses a name it defines (or one of an injected helper): a test then runs alone,
+    in the grader's own namespace or from the public test file, with the single source of its
+    helpers in the solution."""
+    helpers = [
+        (cell.source, _defined_names(cell.source))
+        for cell in notebook.cells
+        if cell.cell_type == "code" and cell.source.startswith(HELPERS_MARK)
+    ]
+    notebook.cells = [
+        cell
+        for cell in notebook.cells
+        if not (cell.cell_type == "code" and cell.source.startswith(HELPERS_MARK))
+    ]
+    in_tests = False
+    for cell in notebook.cells:
+        mark = cell.source.lstrip()
+        if cell.cell_type == "raw" and mark.startswith(
+            ("# BEGIN TESTS", "# END TESTS")
+        ):
+            in_tests = mark.startswith("# BEGIN TESTS")
+        if not (in_tests and cell.cell_type == "code" and helpers):
+            continue
+        used: list[int] = []
+        while True:  # a helper may use another one
+            text = cell.source + "".join(helpers[index][0] for index in used)
+            new = [
+                index
+                for index, (_, names) in enumerate(helpers)
+                if index not in used and _uses(text, names)
+            ]
+            if not new:
+                break
+            used = sorted(used + new)
+        blocks = [helpers[index][0].split("\n", 1)[1].strip() for index in used]
+        if blocks:
+            head, _, body = cell.source.partition("\n")
+            hidden = head.strip() == "# HIDDEN"
+            first, rest = (head + "\n", body) if hidden else ("", cell.source)
+            cell.source = first + "\n\n\n".join([*blocks, rest.strip()]) + "\n"
+
+
 def _otter_input(name: str, workdir: Path) -> Path:
     """The solution without outputs, its config completed with what this course relies on."""
     notebook = _read(solutions_dir() / f"{name}.ipynb")
+    inject_helpers(notebook)
     for cell in notebook.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
@@ -420,14 +488,21 @@ def _write_autograder(assignment: Assignment) -> Path:
     folder.chmod(0o700)
     for file_name, text in assignment.all_tests.items():
         (folder / "tests" / file_name).write_text(text, encoding="utf-8")
-    zip_target = folder / f"{assignment.name}-autograder.zip"
-    if assignment.zip_path is not None:
-        shutil.copyfile(assignment.zip_path, zip_target)
+    # The course's own grader, not otter's zip: see `gradescope`.
+    from course_tools.grading import gradescope
+
+    gradescope.write_zip(assignment.name, folder / f"{assignment.name}-autograder.zip")
     (folder / "questions.json").write_text(
         json.dumps(assignment.questions), encoding="utf-8"
     )
-    (folder / "digest").write_text(solution_digest(assignment.name), encoding="utf-8")
+    (folder / "digest").write_text(_autograder_stamp(assignment.name), encoding="utf-8")
     return folder
+
+
+def _autograder_stamp(name: str) -> str:
+    from course_tools.grading import gradescope
+
+    return f"{solution_digest(name)} {gradescope.build_digest(name)}"
 
 
 _BUILDS: dict[str, Assignment] = {}
@@ -461,10 +536,12 @@ def grading_tests(name: str) -> tuple[list[str], dict[str, str]]:
 
 
 def autograder(name: str) -> Path:
-    """`_build/grading/NAME/`, rebuilt when the solution changed since it was built."""
+    """`_build/grading/NAME/`, rebuilt when the solution or the zip's files changed since."""
     folder = BUILD / name
     stamp = folder / "digest"
-    if not stamp.exists() or stamp.read_text(encoding="utf-8") != solution_digest(name):
+    zip_file = folder / f"{name}-autograder.zip"
+    fresh = stamp.exists() and zip_file.exists()
+    if not fresh or stamp.read_text(encoding="utf-8") != _autograder_stamp(name):
         _write_autograder(generated(name))
     return folder
 

@@ -181,6 +181,8 @@ class Batch:
     force: bool = False
     progress: bool = True
     datasets: tuple[str, ...] = ()
+    #: More folders no sandbox may see (besides the submissions, the results, the solutions).
+    hidden: tuple[Path, ...] = ()
     graded_now: list[str] = dataclasses.field(default_factory=list)
     warnings: list[str] = dataclasses.field(default_factory=list)
 
@@ -215,7 +217,12 @@ class Batch:
             # folders a sandbox must not see: other people's work, results, solutions
             "hidden": [
                 str(folder.resolve())
-                for folder in (self.submissions, self.out, assign.solutions_dir())
+                for folder in (
+                    self.submissions,
+                    self.out,
+                    assign.solutions_dir(),
+                    *self.hidden,
+                )
             ],
         }
         for path in files:

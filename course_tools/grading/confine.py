@@ -16,19 +16,38 @@ The temp folders are size-limited tmpfs that vanish with the namespace, so nothi
 writes to `/tmp`, `/var/tmp` or `/dev/shm` outlives it or reaches another submission.
 """
 
+import ctypes
 import json
 import os
-import subprocess
 import sys
 
+# mount(2)'s flags (linux/mount.h). The system call, not util-linux's `mount`: in a user
+# namespace (an ordinary user grading) `mount` does the work, then fails on a step of its own.
+MS_RDONLY, MS_NOSUID, MS_NODEV = 1, 2, 4
+MS_REMOUNT, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 32, 4096, 8192, 16384, 1 << 18
+SAFE = MS_NOSUID | MS_NODEV
 
-def mount(*args: str) -> None:
-    subprocess.run(["mount", *args], check=True, stdin=subprocess.DEVNULL)
+
+def mount(
+    source: str | None, target: str, kind: str | None, flags: int, data: str = ""
+) -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mount.argtypes = [ctypes.c_char_p] * 3 + [ctypes.c_ulong, ctypes.c_char_p]
+    encoded = [
+        None if text is None else text.encode() for text in (source, target, kind)
+    ]
+    if libc.mount(*encoded, flags, data.encode() or None) != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, f"mount {source or ''} on {target}: {os.strerror(error)}")
+
+
+def read_only(path: str, bound: bool) -> None:
+    mount(None, path, None, MS_REMOUNT | MS_RDONLY | SAFE | (MS_BIND if bound else 0))
 
 
 def apply(plan: dict) -> None:
     cwd = os.getcwd()
-    mount("--make-rprivate", "/")
+    mount(None, "/", None, MS_REC | MS_PRIVATE)
     stage_root = plan["stage"]
     covers = plan["covers"]
     # Stage each cover (a tmpfs with its kept paths bound in) while the real paths are visible,
@@ -40,7 +59,7 @@ def apply(plan: dict) -> None:
         options = f"mode={cover['mode']:o}" + (
             f",size={cover['size']}" if cover.get("size") else ""
         )
-        mount("-t", "tmpfs", "-o", f"{options},nosuid,nodev", "tmpfs", stage)
+        mount("tmpfs", stage, "tmpfs", SAFE, options)
         for keep in cover["keep"]:
             inside = os.path.join(stage, os.path.relpath(keep["path"], cover["path"]))
             if os.path.isdir(keep["path"]):
@@ -48,9 +67,9 @@ def apply(plan: dict) -> None:
             else:
                 os.makedirs(os.path.dirname(inside), exist_ok=True)
                 open(inside, "a").close()
-            mount("--bind", keep["path"], inside)
+            mount(keep["path"], inside, None, MS_BIND)
             if not keep.get("writable"):
-                mount("-o", "remount,bind,ro,nosuid,nodev", inside)
+                read_only(inside, bound=True)
         os.chmod(stage, cover["mode"])
         stages.append((stage, cover["path"]))
 
@@ -58,19 +77,19 @@ def apply(plan: dict) -> None:
         return os.path.commonpath([target, stage_root]) == target
 
     for stage, target in sorted(stages, key=lambda pair: hides_stages(pair[1])):
-        mount("--move", stage, target)
+        mount(stage, target, None, MS_MOVE)
     for path, size in plan["scratch"].items():
         os.makedirs(path, exist_ok=True)
-        mount("-t", "tmpfs", "-o", f"mode=1777,size={size},nosuid,nodev", "tmpfs", path)
+        mount("tmpfs", path, "tmpfs", SAFE, f"mode=1777,size={size}")
     for (
         cover
     ) in covers:  # the covers of the repository, home and /dev take no new files
         if not cover["mode"] & 0o002:
-            mount("-o", "remount,ro", cover["path"])
+            read_only(cover["path"], bound=False)
     for path in plan["writable"]:  # a scratch folder outside the covers stays writable
-        mount("--bind", path, path)
+        mount(path, path, None, MS_BIND)
     if plan.get("readonly_root"):
-        mount("-o", "remount,bind,ro", "/")
+        read_only("/", bound=True)
     os.chdir(cwd)  # the scratch folder as the new mounts show it, not the covered one
 
 

@@ -35,7 +35,7 @@ MIB = 1024**2
 SCRATCH = {"/tmp": 256 * MIB, "/var/tmp": 64 * MIB, "/dev/shm": 64 * MIB}
 #: The device files a sandbox keeps; the rest of /dev is hidden.
 DEVICES = ("null", "zero", "full", "random", "urandom")
-TOOLS = ("unshare", "setpriv", "mount")
+TOOLS = ("unshare", "setpriv")
 
 
 @dataclass(frozen=True)

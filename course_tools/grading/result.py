@@ -7,6 +7,12 @@ modules that write it out (`report`) or produce it (`worker`) only fill it in or
 
 from typing import Literal, TypedDict
 
+#: A result's size cap (it is cached and sent between processes): the cell problems and messages
+#: kept, and the characters kept of any one message.
+MAX_CELLS_KEPT = 200
+MAX_MESSAGE_CHARS = 4_000
+MAX_MESSAGES = 50
+
 #: graded: the notebook ran and the tests judged it; invalid: the file is not a notebook that can
 #: be graded (the reason is in `messages`); grader error: our fault, the student scores nothing
 #: and the instructor is told.
@@ -94,3 +100,31 @@ def total(result: Result) -> float:
 
 def total_possible(result: Result) -> float:
     return sum(result["possible"].values())
+
+
+def _short(text: str) -> str:
+    if len(text) <= MAX_MESSAGE_CHARS:
+        return text
+    kept = (
+        MAX_MESSAGE_CHARS - 60
+    )  # room for the note, so that a capped text stays as it is
+    return text[:kept] + f"\n... ({len(text) - kept:,} characters cut)"
+
+
+def capped(result: Result) -> Result:
+    """`result` with at most MAX_CELLS_KEPT cell problems and every message cut to
+    MAX_MESSAGE_CHARS, saying what was left out."""
+    cells = result.get("cells", [])
+    kept = [
+        {**cell, "message": _short(cell["message"])} for cell in cells[:MAX_CELLS_KEPT]
+    ]
+    notes = []
+    if len(cells) > MAX_CELLS_KEPT:
+        notes.append(f"{len(cells) - MAX_CELLS_KEPT} more cells failed (not listed)")
+    kept_messages = result.get("messages", [])[: MAX_MESSAGES - len(notes)]
+    messages = notes + [_short(message) for message in kept_messages]
+    tests = {
+        name: [{**case, "message": _short(case["message"])} for case in cases]
+        for name, cases in result.get("tests", {}).items()
+    }
+    return {**result, "cells": kept, "messages": messages, "tests": tests}

@@ -196,7 +196,7 @@ def main() -> int:
     # The result goes to the real standard output; whatever else prints goes to stderr.
     result_out = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)
-    result = grade(job)
+    result = results.capped(grade(job))
     with result_out:
         result_out.write(json.dumps(result))
     return 0
