@@ -32,6 +32,7 @@ SERIAL_GROUPS = {
     "tests/test_grading.py": "grading",
     "tests/test_gradescope.py": "grading",
     "tests/test_private_tests.py": "grading",
+    "tests/test_interrupted.py": "grading",
     "tests/test_ordinary_user.py": "isolation",
     "tests/test_isolation.py": "isolation",
     "tests/test_site.py": "site",

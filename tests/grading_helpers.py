@@ -6,11 +6,11 @@ from pathlib import Path
 import nbformat
 
 from course_tools import ROOT
+from course_tools.grading import assign
 from course_tools.grading.batch import Batch
 from course_tools.grading.runner import GIB, Limits
 
 EXERCISES = ROOT / "exercises"
-SOLUTIONS = ROOT / "solutions"
 
 
 def student(name: str) -> nbformat.NotebookNode:
@@ -18,7 +18,8 @@ def student(name: str) -> nbformat.NotebookNode:
 
 
 def solution(name: str) -> nbformat.NotebookNode:
-    return nbformat.read(SOLUTIONS / f"{name}.ipynb", as_version=4)
+    """The solution notebook, from the private folder when COURSE_SOLUTIONS names one."""
+    return nbformat.read(assign.solutions_dir() / f"{name}.ipynb", as_version=4)
 
 
 _PROMPT = re.compile(

@@ -77,9 +77,8 @@ def test_grading_uses_them_and_a_submission_cannot_read_them(private, tmp_path):
         "except OSError as error:\n"
         "    print(error)",
     )
-    folder = write(
-        tmp_path / "in", {"solution.ipynb": solution(EXERCISE), "thief.ipynb": thief}
-    )
+    public = nbformat.read(ROOT / "solutions" / f"{EXERCISE}.ipynb", as_version=4)
+    folder = write(tmp_path / "in", {"solution.ipynb": public, "thief.ipynb": thief})
     _, results = grade(EXERCISE, folder, tmp_path / "out")
     honest = results["solution.ipynb"]
     # the public solution fails exactly the one hidden case the private copy changed

@@ -19,6 +19,7 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
@@ -152,6 +153,29 @@ def refusal(path: Path) -> str | None:
     return None
 
 
+#: Name of a run's scratch folder in the temp folder: the prefix, the batch's process id, a
+#: random part.
+RUN_PREFIX = "grading-run-"
+
+
+def sweep_dead_runs(temp: Path | None = None) -> list[Path]:
+    """Remove the scratch folders of runs whose batch is gone (a run killed with SIGKILL
+    cannot remove its own); a live run's folder is left alone."""
+    removed = []
+    for folder in Path(temp or tempfile.gettempdir()).glob(f"{RUN_PREFIX}*-*"):
+        try:
+            pid = int(folder.name.removeprefix(RUN_PREFIX).split("-", 1)[0])
+            if folder.lstat().st_uid != os.geteuid() or pid == os.getpid():
+                continue
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+        except (ValueError, OSError):  # not ours, or a live process
+            continue
+    return removed
+
+
 @contextlib.contextmanager
 def exclusive(out: Path):
     """Hold OUT for this run: a second run on the same results folder is refused."""
@@ -188,7 +212,15 @@ class Batch:
 
     def run(self) -> list[dict]:
         with exclusive(self.out):
-            return self._run()
+            sweep_dead_runs()
+            # The workers' sandbox and judge folders live in this run's own folder, so that
+            # one removal takes everything away, also when the run is interrupted.
+            self.scratch = Path(tempfile.mkdtemp(prefix=f"{RUN_PREFIX}{os.getpid()}-"))
+            self.scratch.chmod(0o711)  # a sandbox's own user id passes to its folder
+            try:
+                return self._run()
+            finally:
+                shutil.rmtree(self.scratch, ignore_errors=True)
 
     def _run(self) -> list[dict]:
         questions = load_questions(*assign.grading_tests(self.exercise))
@@ -214,6 +246,7 @@ class Batch:
             "limits": dataclasses.asdict(self.limits),
             "datasets": [str(path) for path in datasets],
             "isolation": dataclasses.asdict(level),
+            "scratch": str(self.scratch),
             # folders a sandbox must not see: other people's work, results, solutions
             "hidden": [
                 str(folder.resolve())

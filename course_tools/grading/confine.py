@@ -99,6 +99,9 @@ def main(argv: list[str]) -> None:
     apply(plan)
     drop = [
         "setpriv",
+        # Dies with `unshare`, and so with the worker: set here, after the user id changes,
+        # since a change of user id clears what `unshare --kill-child` set.
+        "--pdeathsig=KILL",
         "--no-new-privs",
         "--bounding-set=-all",
         "--inh-caps=-all",

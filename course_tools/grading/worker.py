@@ -125,8 +125,9 @@ def grade(job: dict) -> results.Result:
         else isolation.detect()
     )
     uid = isolation.worker_uid(level)
-    workdir = Path(tempfile.mkdtemp(prefix="sandbox-"))
-    private = Path(tempfile.mkdtemp(prefix="judge-"))
+    scratch = job.get("scratch")  # the batch's folder for this run, removed with it
+    workdir = Path(tempfile.mkdtemp(prefix="sandbox-", dir=scratch))
+    private = Path(tempfile.mkdtemp(prefix="judge-", dir=scratch))
     confinement = isolation.Confinement(
         level,
         workdir,
