@@ -10,7 +10,7 @@ READY := $(VENV)/.requirements-installed
 FLOOR_VENV := .venv-floor
 FLOOR_READY := $(FLOOR_VENV)/.requirements-installed
 
-.PHONY: book test execute badges links figures lock serve clean assign autograder grade lab check-public
+.PHONY: book test execute badges links figures lock serve clean assign autograder grade lab check-public benchmark
 
 $(READY): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.x")'
@@ -72,6 +72,11 @@ check-public: $(READY)
 grade: $(READY)
 	@test -n "$(EXERCISE)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade EXERCISE=name SUBMISSIONS=folder [OUT=folder] [JOBS=n]"; exit 2; }
 	$(BIN)/python -m course_tools.grading grade "$(SUBMISSIONS)" --exercise $(EXERCISE) $(if $(OUT),--out "$(OUT)") $(if $(JOBS),--jobs $(JOBS))
+
+## benchmark: print a table of each notebook's stored full-mode seconds, the book build's seconds and
+## the grader's submissions per minute (--skip-grading, --skip-book, --submissions N via ARGS=)
+benchmark: $(READY)
+	$(BIN)/python -m course_tools.benchmark $(ARGS)
 
 ## lock: re-resolve requirements.in into the pinned requirements.txt
 lock:
