@@ -17,6 +17,9 @@ from course_tools.datasets import seed_keras_home
 def pytest_configure(config):
     # Set before any kernel starts, so that nbval's kernels inherit both variables.
     os.environ.setdefault(QUICK_ENV, "1")
+    # The hidden tests' draws, fixed for the suite (a test that needs fresh ones unsets it), so
+    # that a run is reproducible; an instructor's own secret is never this one.
+    os.environ.setdefault("COURSE_GRADING_SECRET", "the-course-test-suite")
     keras_home = Path(tempfile.mkdtemp(prefix="course-keras-home-"))
     config._course_keras_home = keras_home
     for problem in seed_keras_home(keras_home):
@@ -33,6 +36,7 @@ SERIAL_GROUPS = {
     "tests/test_gradescope.py": "grading",
     "tests/test_private_tests.py": "grading",
     "tests/test_interrupted.py": "grading",
+    "tests/test_gamed_checks.py": "grading",
     "tests/test_ordinary_user.py": "isolation",
     "tests/test_isolation.py": "isolation",
     "tests/test_site.py": "site",

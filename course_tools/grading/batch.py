@@ -40,6 +40,9 @@ from course_tools.grading.result import failed, invalid
 from course_tools.grading.runner import Limits
 from course_tools.grading.worker import InvalidSubmission, read_regular_file
 
+#: The instructor's secret that seeds what hidden tests draw (read by the tests themselves, in
+#: the grader's process; never passed to a sandbox).
+SECRET_ENV = "COURSE_GRADING_SECRET"
 GRADING_SOURCES = (
     "batch.py",
     "result.py",
@@ -124,6 +127,8 @@ def grading_key(questions: list[dict], limits: Limits, exercise: str) -> str:
         json.dumps([exercise, questions, dataclasses.asdict(limits)]).encode()
     )
     digest.update(os.environ.get("COURSE_QUICK", "").encode())
+    # another secret draws other hidden samples: regrade (only a digest of it is stored)
+    digest.update(hashlib.sha256(os.environ.get(SECRET_ENV, "").encode()).digest())
     for name in GRADING_SOURCES:
         digest.update((Path(__file__).parent / name).read_bytes())
     return digest.hexdigest()

@@ -11,6 +11,7 @@ pinned libraries to install, and `gradescope.json` (the exercise, its limits and
 import hashlib
 import io
 import json
+import os
 import re
 import stat
 import sys
@@ -23,7 +24,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from course_tools import ROOT
-from course_tools.grading import assign
+from course_tools.grading import assign, batch
 
 #: What grading imports (the grader, otter to read and generate the tests, ruff which formats
 #: them) and what a submission imports (the notebooks' libraries); their dependencies follow.
@@ -178,6 +179,10 @@ def _solution_bytes(name: str) -> bytes:
 def contents(name: str) -> dict[str, bytes]:
     """Path in the zip -> bytes, for exercise `name`."""
     config = {"exercise": name, "limits": LIMITS, "datasets": datasets(name)}
+    # The instructor's secret for the hidden tests' draws, when set at build time: every
+    # submission is then graded on the same hidden samples (readable by root only there).
+    if os.environ.get(batch.SECRET_ENV):
+        config["secret"] = os.environ[batch.SECRET_ENV]
     python = f"python{sys.version_info.major}.{sys.version_info.minor}"
     files = {
         "setup.sh": SETUP_SH.replace("@PYTHON@", python).encode(),

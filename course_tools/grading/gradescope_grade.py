@@ -18,7 +18,7 @@ import traceback
 from pathlib import Path
 
 from course_tools.grading import assign, isolation
-from course_tools.grading.batch import Batch
+from course_tools.grading.batch import SECRET_ENV, Batch
 from course_tools.grading.runner import Limits
 
 SUBMIT_HINT = "Submit the .ipynb file (in Colab: File → Download → Download .ipynb)."
@@ -203,6 +203,8 @@ def grade(root: Path) -> dict:
     # The tests come from the zip's own solution, which the submission cannot write.
     os.environ[assign.PRIVATE_ENV] = str(source / "solutions")
     os.environ["KERAS_HOME"] = str(keras_home(source))
+    if config.get("secret"):  # else each submission's hidden tests draw afresh
+        os.environ[SECRET_ENV] = config["secret"]
     protect(source)
     problems = fetch(config["datasets"], keras_home(source))
     notebooks, others = find_notebooks(root / "submission")
