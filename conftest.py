@@ -27,16 +27,17 @@ def pytest_configure(config):
     os.environ["KERAS_HOME"] = str(keras_home)
 
 
-#: Tests that share one thing and must run on one worker of `pytest -n 2`, in the order they run
-#: first: grading batches use both cores and their sandbox user ids; the site tests share one
-#: build of the book in _build/.
+#: Tests that run on one worker of `pytest -n 2`, the groups in the order they start: a module's
+#: fixtures grade batches that several of its tests read (and each batch uses both cores); the
+#: isolation tests count what is left on the machine; the site tests share one build of the book
+#: in _build/. Grading groups may run side by side (each sandbox has a user id of its own).
 SERIAL_GROUPS = {
     "tests/test_exercises.py": "grading",
-    "tests/test_grading.py": "grading",
-    "tests/test_gradescope.py": "grading",
-    "tests/test_private_tests.py": "grading",
-    "tests/test_interrupted.py": "grading",
-    "tests/test_gamed_checks.py": "grading",
+    "tests/test_grading.py": "grading-cases",
+    "tests/test_gradescope.py": "grading-cases",
+    "tests/test_private_tests.py": "grading-cases",
+    "tests/test_interrupted.py": "grading-cases",
+    "tests/test_gamed_checks.py": "grading-cases",
     "tests/test_ordinary_user.py": "isolation",
     "tests/test_isolation.py": "isolation",
     "tests/test_site.py": "site",

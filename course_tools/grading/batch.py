@@ -399,7 +399,16 @@ def summary(results: list[dict], seconds: float) -> str:
     )
 
 
+def _interrupted(signum, frame):
+    raise KeyboardInterrupt
+
+
 def run(args) -> int:
+    # Ctrl-C and `kill` end a run cleanly (finished results kept, workers and their folders
+    # gone), also where the grader was started with SIGINT ignored (a background job of a
+    # script, or some CI runners).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupted)
     limits = Limits(
         timeout=args.timeout,
         cell_timeout=args.cell_timeout,
