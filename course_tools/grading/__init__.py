@@ -13,6 +13,7 @@ One module per concern, all around one result type:
   its limits and namespaces, and the plain-data wire between it and the grader.
 - `judge`: runs the tests in the grader's own process against values fetched from the sandbox.
 - `report`: `grades.csv` and the feedback files.
+- `answered`: the student notebook answered with the solution (tests and `make benchmark`).
 
 Keep this package's `__init__` free of imports: the sandbox process imports it too.
 """
