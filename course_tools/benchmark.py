@@ -22,15 +22,12 @@ from course_tools import QUICK_ENV, ROOT, book, provenance
 from course_tools.datasets import seed_keras_home
 from course_tools.execute import executed_notebooks
 from course_tools.grading.answered import solved
-from course_tools.grading.batch import Batch, default_jobs
-from course_tools.grading.runner import GIB, Limits
+from course_tools.grading.batch import GRADE_LIMITS, Batch, default_jobs
 
 #: A notebook's full-mode run should fit in 15 minutes.
 BUDGET_SECONDS = 900
 #: The exercises whose grading is timed: the concepts one and the NumPy one.
 GRADED_EXERCISES = ("ex1_concepts", "ex2_recurrent_neuron")
-#: The limits of `make grade` (the defaults of `python -m course_tools.grading grade`).
-GRADE_LIMITS = Limits(timeout=900, cell_timeout=600, call_timeout=120, memory=3 * GIB)
 
 Row = tuple[str, float | None, str]  # what, seconds (None: not known), note
 

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from course_tools.grading import assign, batch
+from course_tools.grading.runner import GIB
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,20 +53,30 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument(
         "--jobs", type=int, default=0, help="parallel submissions (default: cores)"
     )
+    limits = batch.GRADE_LIMITS
     grade.add_argument(
-        "--timeout", type=float, default=900, help="seconds per notebook (default 900)"
+        "--timeout",
+        type=float,
+        default=limits.timeout,
+        help=f"seconds per notebook (default {limits.timeout:g})",
     )
     grade.add_argument(
-        "--cell-timeout", type=float, default=600, help="seconds per cell (default 600)"
+        "--cell-timeout",
+        type=float,
+        default=limits.cell_timeout,
+        help=f"seconds per cell (default {limits.cell_timeout:g})",
     )
     grade.add_argument(
         "--call-timeout",
         type=float,
-        default=120,
-        help="seconds per test request (default 120)",
+        default=limits.call_timeout,
+        help=f"seconds per test request (default {limits.call_timeout:g})",
     )
     grade.add_argument(
-        "--memory", type=float, default=3.0, help="GiB per notebook (default 3)"
+        "--memory",
+        type=float,
+        default=limits.memory / GIB,
+        help=f"GiB per notebook (default {limits.memory / GIB:g})",
     )
     grade.add_argument(
         "--force", action="store_true", help="regrade unchanged submissions too"

@@ -9,7 +9,7 @@ and hidden tests in otter-assign format. From it this module writes
   to submit;
 - `exercises/tests/NAME/qN.py`, the public tests, which the set-up cell downloads in Colab;
 - `_build/grading/NAME/`, instructor-only and never committed: every test, hidden ones included,
-  and `NAME-autograder.zip` for Gradescope.
+  and `NAME-autograder.zip` for Gradescope (built by `gradescope`: it runs this course's grader).
 """
 
 import ast
@@ -122,7 +122,6 @@ class Assignment:
     public_tests: dict[str, str]  # file name -> text, for exercises/tests/NAME/
     all_tests: dict[str, str]  # file name -> text, hidden tests included
     questions: list[str]  # question names in notebook order
-    zip_path: Path  # Gradescope autograder zip, inside the temporary output
 
 
 #: First line of a solution's code cell that defines test helpers: `make assign` leaves the cell
@@ -250,7 +249,6 @@ def run_otter(name: str, workdir: Path) -> Assignment:
         )
     student_dir, autograder_dir = output / "student", output / "autograder"
     notebook = _read(solutions_dir() / f"{name}.ipynb")
-    zips = sorted(autograder_dir.glob("*.zip"))
     return Assignment(
         name=name,
         student=finish_student_notebook(
@@ -259,7 +257,6 @@ def run_otter(name: str, workdir: Path) -> Assignment:
         public_tests=_public_test_files(name, student_dir / "tests", workdir),
         all_tests=_texts(autograder_dir / "tests"),
         questions=question_names(notebook),
-        zip_path=zips[0] if zips else None,
     )
 
 
@@ -491,11 +488,13 @@ def _write_autograder(assignment: Assignment) -> Path:
     # The course's own grader, not otter's zip: see `gradescope`.
     from course_tools.grading import gradescope
 
-    gradescope.write_zip(assignment.name, folder / f"{assignment.name}-autograder.zip")
+    zip_path = folder / f"{assignment.name}-autograder.zip"
+    built = gradescope.write_zip(assignment.name, zip_path)
     (folder / "questions.json").write_text(
         json.dumps(assignment.questions), encoding="utf-8"
     )
-    (folder / "digest").write_text(_autograder_stamp(assignment.name), encoding="utf-8")
+    stamp = f"{solution_digest(assignment.name)} {built}"
+    (folder / "digest").write_text(stamp, encoding="utf-8")
     return folder
 
 
@@ -517,15 +516,7 @@ def generated(name: str) -> Assignment:
     digest = solution_digest(name)
     if digest not in _BUILDS:
         with tempfile.TemporaryDirectory(prefix=f"assign-{name}-") as tmp:
-            assignment = build(name, Path(tmp))
-            if (
-                assignment.zip_path is not None
-            ):  # keep the zip's bytes past the temporary folder
-                kept = BUILD / ".zips" / f"{name}-{digest[:12]}.zip"
-                kept.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(assignment.zip_path, kept)
-                assignment.zip_path = kept
-        _BUILDS[digest] = assignment
+            _BUILDS[digest] = build(name, Path(tmp))
     return _BUILDS[digest]
 
 
@@ -597,9 +588,8 @@ def _squashed(text: str) -> str:
 def _case_codes(text: str) -> list[tuple[bool, str]]:
     """(hidden, code) of every case of an otter OK-format test file."""
     spec: dict = {}
-    exec(
-        text, spec
-    )  # otter's output for our own solution, or a file of exercises/tests
+    # otter's output for our own solution, or a file of exercises/tests
+    exec(text, spec)
     return [
         (bool(case.get("hidden")), case["code"])
         for suite in spec["test"]["suites"]

@@ -37,12 +37,15 @@ from course_tools.grading.report import (
     write_grades,
 )
 from course_tools.grading.result import failed, invalid
-from course_tools.grading.runner import Limits
+from course_tools.grading.runner import GIB, Limits
 from course_tools.grading.worker import InvalidSubmission, read_regular_file
 
 #: The instructor's secret that seeds what hidden tests draw (read by the tests themselves, in
 #: the grader's process; never passed to a sandbox).
 SECRET_ENV = "COURSE_GRADING_SECRET"
+#: `make grade`'s limits (the defaults of `python -m course_tools.grading grade`, also used by
+#: the Gradescope zip and `make benchmark`).
+GRADE_LIMITS = Limits(timeout=900, cell_timeout=600, call_timeout=120, memory=3 * GIB)
 GRADING_SOURCES = (
     "batch.py",
     "result.py",

@@ -40,12 +40,10 @@ TOP_PACKAGES = (
 )
 #: Left out though a dependency asks for it: otter's PDF export (off here) needs a browser.
 LEFT_OUT = {"playwright"}
-#: The limits of `make grade`'s defaults; edit gradescope.json in the zip to change them.
+#: The limits of `make grade`; edit gradescope.json in the zip to change them.
 LIMITS = {
-    "timeout": 900,
-    "cell_timeout": 600,
-    "call_timeout": 120,
-    "memory": 3 * 1024**3,
+    name: getattr(batch.GRADE_LIMITS, name)
+    for name in ("timeout", "cell_timeout", "call_timeout", "memory")
 }
 #: Files at the repository root that the grading package reads.
 ROOT_FILES = ("_config.yml", "requirements.txt")
@@ -77,8 +75,8 @@ if [ -z "$python" ]; then
   apt-get update -qq && apt-get install -y -qq python3.11 python3.11-venv
   python=python3.11
 fi
-# unshare, setpriv and mount isolate the sandboxes; without them the grader says so and goes on
-for tool in unshare setpriv mount; do
+# unshare and setpriv isolate the sandboxes; without them the grader says so and goes on
+for tool in unshare setpriv; do
   command -v "$tool" >/dev/null || echo "WARNING: $tool is missing: weaker isolation"
 done
 "$python" -m venv "$root/venv" || {
@@ -162,8 +160,7 @@ def requirements() -> list[str]:
 
 def datasets(name: str) -> dict[str, str]:
     """File name -> canonical address of every `get_file(name, url)` in the solution."""
-    notebook = nbformat.read(assign.solutions_dir() / f"{name}.ipynb", as_version=4)
-    code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+    code = batch.solution_code(name)
     return dict(re.findall(r'get_file\(\s*"([\w.-]+)",\s*"(https?://[^"\s]+)"', code))
 
 
@@ -202,19 +199,25 @@ def contents(name: str) -> dict[str, bytes]:
     return files
 
 
-def build_digest(name: str) -> str:
-    """Changes when anything the zip holds changes."""
+def _digest(files: dict[str, bytes]) -> str:
     digest = hashlib.sha256()
-    for path, data in sorted(contents(name).items()):
+    for path, data in sorted(files.items()):
         digest.update(path.encode() + b"\0" + hashlib.sha256(data).digest())
     return digest.hexdigest()
 
 
-def write_zip(name: str, target: Path) -> Path:
-    """Write exercise `name`'s autograder zip to `target`; same inputs, same bytes."""
+def build_digest(name: str) -> str:
+    """Changes when anything the zip holds changes."""
+    return _digest(contents(name))
+
+
+def write_zip(name: str, target: Path) -> str:
+    """Write exercise `name`'s autograder zip to `target` (same inputs, same bytes); return its
+    `build_digest`."""
+    files = contents(name)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path, data in sorted(contents(name).items()):
+        for path, data in sorted(files.items()):
             info = zipfile.ZipInfo(path, date_time=(2020, 1, 1, 0, 0, 0))
             executable = path in ("setup.sh", "run_autograder")
             mode = 0o755 if executable else 0o644
@@ -222,4 +225,4 @@ def write_zip(name: str, target: Path) -> Path:
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, data)
     target.write_bytes(buffer.getvalue())
-    return target
+    return _digest(files)

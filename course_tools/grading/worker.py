@@ -114,9 +114,7 @@ def grade(job: dict) -> results.Result:
     try:
         sources = read_code_cells(path)
     except InvalidSubmission as error:
-        result["status"] = "invalid"
-        result["messages"].append(str(error))
-        return result
+        return results.invalid(path.name, questions, str(error))
 
     limits = Limits(**job.get("limits", {}))
     level = (
