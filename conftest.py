@@ -38,6 +38,7 @@ SERIAL_GROUPS = {
     "tests/test_private_tests.py": "grading-cases",
     "tests/test_interrupted.py": "grading-cases",
     "tests/test_gamed_checks.py": "grading-cases",
+    "tests/test_pool.py": "grading-cases",
     "tests/test_ordinary_user.py": "isolation",
     "tests/test_isolation.py": "isolation",
     "tests/test_site.py": "site",

@@ -17,7 +17,6 @@ import re
 import shutil
 import signal
 import stat
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,6 +29,7 @@ from tqdm import tqdm
 from course_tools import ROOT
 from course_tools.grading import assign, isolation
 from course_tools.grading.otter_format import load_questions, public_tests
+from course_tools.grading.pool import Pool, WorkerFailed
 from course_tools.grading.report import (
     atomic_write,
     output_name,
@@ -295,7 +295,7 @@ class Batch:
             disable=not self.progress,
             file=sys.stderr,
         )
-        self._running: dict[int, subprocess.Popen] = {}
+        self._pool = Pool()
         pool = ThreadPoolExecutor(max_workers=self.jobs)
         try:
             with bar:
@@ -319,11 +319,10 @@ class Batch:
             # Finished results are on disk already; end the running workers and say so.
             self.interrupted = True
             pool.shutdown(wait=False, cancel_futures=True)
-            for process in list(self._running.values()):
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(process.pid, signal.SIGKILL)
+            self._pool.kill()
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+            self._pool.close()
         for path in files:
             if path.name in results:
                 feedback = self.out / "feedback" / f"{output_name(path.name)}.md"
@@ -353,35 +352,11 @@ class Batch:
     def _grade_one(self, path: Path, base_job: dict):
         job = {**base_job, "submission": str(path.absolute())}
         limit = self.limits.timeout + 180  # the tests and start-up get time on top
-        # The worker dies with the batch (a killed batch leaves no worker running on).
-        prefix = ["setpriv", "--pdeathsig=KILL"] if shutil.which("setpriv") else []
-        process = subprocess.Popen(
-            [*prefix, sys.executable, "-m", "course_tools.grading.worker"],
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-        self._running[process.pid] = process
         try:
-            try:
-                stdout, stderr = process.communicate(
-                    json.dumps(job).encode(), timeout=limit
-                )
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.communicate()
-                message = f"grading took longer than {limit:.0f} s"
-                return failed(path.name, base_job["questions"], message), True
-        finally:
-            self._running.pop(process.pid, None)
-        try:
-            result = json.loads(stdout.decode("utf-8"))
-        except ValueError:
-            tail = stderr.decode("utf-8", "replace")[-2000:]
-            message = f"the grader failed (exit {process.returncode}): {tail}"
-            return failed(path.name, base_job["questions"], message), False
+            result = self._pool.grade(job, limit)
+        except WorkerFailed as error:
+            # a submission that ran out of time keeps its result; a failure of ours does not
+            return failed(path.name, base_job["questions"], str(error)), error.timed_out
         return result, result.get("status") != "grader error"
 
 

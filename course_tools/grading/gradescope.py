@@ -108,7 +108,7 @@ exec "$python" -m course_tools.grading.gradescope_grade grade --root "$root"
 def package_files() -> list[Path]:
     """The grading package and every module of `course_tools` it imports, however deep."""
     package = ROOT / "course_tools"
-    todo = [package / "__init__.py", *sorted((package / "grading").glob("*.py"))]
+    todo = [package / "__init__.py", *sorted((package / "grading").rglob("*.py"))]
     seen: set[Path] = set()
     pattern = re.compile(
         r"^\s*(?:from\s+(course_tools[\w.]*)\s+import\s+(\([^)]*\)|[^\n]*)"

@@ -16,6 +16,8 @@ import traceback
 from course_tools.grading import protocol
 
 MODELS_DIR = ".grader-models"
+#: Modules a submission imports in place of the real ones (see `sandbox_site/otter.py`).
+SITE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sandbox_site")
 #: Longest tf.data.Dataset or generator materialised for the grader, in elements.
 MAX_ITEMS = 10_000
 
@@ -171,6 +173,7 @@ def main(argv: list[str]) -> None:
     apply_limits(json.loads(argv[3]))
     os.set_inheritable(fd_in, False)
     os.set_inheritable(fd_out, False)
+    sys.path.insert(0, SITE)
     Sandbox(fd_in, fd_out).serve()
 
 

@@ -1,12 +1,15 @@
-"""Grade one submission: `python -m course_tools.grading.worker < JOB.json > RESULT.json`.
+"""Grade submissions: `python -m course_tools.grading.worker < JOBS > RESULTS`, one JSON line each.
 
-The batch command starts one worker per submission, each in its own process, and hands it the
-job (hidden tests included) on its standard input, so that no test is ever written to disk. The
+The batch command keeps one worker per job slot (see `pool`) and hands it one job at a time
+(hidden tests included) on its standard input, so that no test is ever written to disk; the
+worker answers each with one line of JSON. Every submission still runs in a sandbox process of
+its own; keeping the worker saves starting Python and importing Keras for every submission. The
 worker is trusted: it reads the submission as data, runs its code cells in a sandbox process (see
 `runner`, `isolation`), then runs the public and hidden tests in itself (see `judge`) and writes
 the scores to its standard output.
 """
 
+import gc
 import importlib
 import json
 import os
@@ -190,14 +193,28 @@ def grade(job: dict) -> results.Result:
     return result
 
 
+def reset() -> None:
+    """Forget what the last submission's tests left behind (Keras models, graphs, memory)."""
+    keras = sys.modules.get("keras")
+    if keras is not None:
+        try:
+            keras.backend.clear_session()
+        except Exception:  # never let cleaning up cost the next submission its grade
+            pass
+    gc.collect()
+
+
 def main() -> int:
-    job = json.loads(sys.stdin.buffer.read())
-    # The result goes to the real standard output; whatever else prints goes to stderr.
+    # Results go to the real standard output, one line each; whatever else prints goes to stderr.
     result_out = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)
-    result = results.capped(grade(job))
-    with result_out:
-        result_out.write(json.dumps(result))
+    for line in sys.stdin.buffer:
+        if not line.strip():
+            continue
+        result = results.capped(grade(json.loads(line)))
+        result_out.write(json.dumps(result) + "\n")
+        result_out.flush()
+        reset()
     return 0
 
 
