@@ -35,7 +35,8 @@ serve:
 
 ## test: lint, build the book, check stored outputs and links, run every notebook in quick mode under
 ## nbval, then again at the floor of the supported range, each notebook alone in an empty folder
-test: $(READY) $(FLOOR_READY)
+test:
+	@$(MAKE) --no-print-directory -j2 $(READY) $(FLOOR_READY)  # both environments at once
 	$(BIN)/python -m pytest -n 2 --durations=25
 
 ## lab: open JupyterLab in the course's environment, at the repository root
