@@ -400,7 +400,7 @@ def unrolled(ax, xs, y0, inputs, outputs, w=0.62, cw=0.5):
 
 
 def io_configurations():
-    fig, ax = card(10, 6.9)
+    fig, ax = card(10, 6.9, bottom=0.35)
     top, bottom = 3.8, 0.4  # y of the input rows of the two rows of panels
     left = [1.0, 2.0, 3.0, 4.0]
     right = [x + 5 for x in left]
@@ -427,23 +427,23 @@ def io_configurations():
     for x in left[1:-1]:
         dot(ax, x, fan)
         arrow(ax, (x, fan), (x, bottom + 0.75))
-    # Encoder-decoder: the encoder's final state is the vector that starts the decoder.
+    # Encoder-decoder: the encoder's final state is the vector that starts the decoder, whose
+    # inputs are the previous targets behind a start token (teacher forcing, during training).
     unrolled(ax, enc, bottom, xin[:3], [None] * 3, w=0.55, cw=0.4)
     decoded = [f"$y'_{{({i})}}$" for i in range(3)]
-    unrolled(ax, dec, bottom, [None] * 3, decoded, w=0.55, cw=0.4)
+    shifted = ["go", "$y_{(0)}$", "$y_{(1)}$"]
+    unrolled(ax, dec, bottom, shifted, decoded, w=0.55, cw=0.4)
     arrow(ax, (enc[-1] + 0.25, bottom + 1.0), (dec[0] - 0.25, bottom + 1.0))
-    ax.text(
-        enc[1],
-        bottom + 2.0,
-        "encoder",
-        ha="center",
-        va="center",
-        fontsize=12,
-        style="italic",
-    )
-    ax.text(
-        dec[1], bottom, "decoder", ha="center", va="center", fontsize=12, style="italic"
-    )
+    for xs, text in [(enc, "encoder"), (dec, "decoder")]:
+        ax.text(
+            xs[1],
+            bottom - 0.45,
+            text,
+            ha="center",
+            va="center",
+            fontsize=12,
+            style="italic",
+        )
     save(fig, "io_configurations")
 
 
