@@ -300,12 +300,24 @@ class Session:
 
     def __post_init__(self):
         self.deadline = time.monotonic() + self.limits.timeout
+        self.initial_files = set(files_in(self.workdir))
 
     def time_left(self) -> float:
         return self.deadline - time.monotonic()
 
     def start(self) -> SandboxProcess:
         if self.sandbox is not None:
+            if self.sandbox.disk_exceeded:
+                # Otherwise the new sandbox starts over the limit and is killed before its
+                # replay ends: what the cells wrote goes, and the replay writes it again.
+                for path in set(files_in(self.workdir)) - self.initial_files:
+                    try:
+                        path.unlink()
+                    except OSError:  # gone already, or out of reach: the limit will say
+                        pass
+                self.events.append(
+                    "the files written before the disk limit were removed"
+                )
             self.sandbox.close()
         self.sandbox = SandboxProcess(
             self.workdir, self.env, self.limits, self.confinement
@@ -447,6 +459,14 @@ def prepare_workdir(workdir: Path, uid: int | None) -> None:
 
 def remove_workdir(workdir: Path) -> None:
     shutil.rmtree(workdir, ignore_errors=True)
+
+
+def files_in(folder: Path) -> list[Path]:
+    """Every file under a folder (links included, not followed)."""
+    found = []
+    for root, _, names in os.walk(folder):
+        found.extend(Path(root) / name for name in names)
+    return found
 
 
 def folder_bytes(folder: Path, most_files: int = 100_000) -> int:
