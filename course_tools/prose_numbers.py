@@ -90,52 +90,46 @@ def is_bound(number: str, percent: bool, outputs: list[float]) -> bool:
     return False
 
 
+def _claims(text: str):
+    """(number, is a percentage, context) for every checked number of a piece of prose."""
+    prose = UNCHECKED.sub(" ", text)
+    prose = re.sub(
+        r"^#.*$", " ", prose, flags=re.M
+    )  # headings carry titles, not results
+    for match in NUMBER.finditer(prose):
+        if REFERENCE.search(prose[max(0, match.start() - 30) : match.start()]):
+            continue
+        percent = prose[match.end() :].lstrip().startswith("%")
+        context = prose[max(0, match.start() - 40) : match.end() + 20]
+        yield match.group(1), percent, context.replace("\n", " ")
+
+
+def _given(text: str) -> set[str]:
+    return {number for marked in GIVEN.findall(text) for number in marked.split()}
+
+
 def unbound_numbers(path: Path) -> list[Unbound]:
     notebook = nbformat.read(path, as_version=4)
     outputs = output_numbers(notebook)
-    given = {
-        n
-        for cell in notebook.cells
-        for m in GIVEN.findall(cell.source)
-        for n in m.split()
-    }
-    problems = []
-    for index, cell in enumerate(notebook.cells):
-        if cell.cell_type != "markdown" or cell.source.startswith("## Try this"):
-            continue
-        prose = UNCHECKED.sub(" ", cell.source)
-        # headings carry titles, not results
-        prose = re.sub(r"^#.*$", " ", prose, flags=re.M)
-        for match in NUMBER.finditer(prose):
-            number = match.group(1)
-            percent = prose[match.end() :].lstrip().startswith("%")
-            if REFERENCE.search(prose[max(0, match.start() - 30) : match.start()]):
-                continue
-            if number in given or is_bound(number.replace(",", ""), percent, outputs):
-                continue
-            context = prose[max(0, match.start() - 40) : match.end() + 20].replace(
-                "\n", " "
-            )
-            problems.append(Unbound(path.name, index, number, context))
-    return problems
+    given = _given("\n".join(cell.source for cell in notebook.cells))
+    return [
+        Unbound(path.name, index, number, context)
+        for index, cell in enumerate(notebook.cells)
+        if cell.cell_type == "markdown" and not cell.source.startswith("## Try this")
+        for number, percent, context in _claims(cell.source)
+        if number not in given
+        and not is_bound(number.replace(",", ""), percent, outputs)
+    ]
 
 
 def unbound_in_page(path: Path) -> list[Unbound]:
     """The same rule for a theory page, which has no outputs: every result number is `given`."""
     text = path.read_text()
-    given = {n for m in GIVEN.findall(text) for n in m.split()}
+    given = _given(text)
     # directive options (":width: 90%") and MyST comments ("% ...") are not prose
     prose = re.sub(r"^\s*[:%].*$", " ", text, flags=re.M)
-    prose = re.sub(r"^#.*$", " ", UNCHECKED.sub(" ", prose), flags=re.M)
-    problems = []
-    for match in NUMBER.finditer(prose):
-        number = match.group(1)
-        if number in given or REFERENCE.search(
-            prose[max(0, match.start() - 30) : match.start()]
-        ):
-            continue
-        context = prose[max(0, match.start() - 40) : match.end() + 20].replace(
-            "\n", " "
-        )
-        problems.append(Unbound(path.name, None, number, context))
-    return problems
+    return [
+        Unbound(path.name, None, number, context)
+        for number, _, context in _claims(prose)
+        if number not in given
+    ]
