@@ -24,7 +24,7 @@ from markdown_it import MarkdownIt
 
 from course_tools import ROOT
 from course_tools.grading import batch as batch_module
-from course_tools.grading import isolation, report
+from course_tools.grading import isolation, report, runner
 from course_tools.grading.judge import StudentCodeError, check_model_archive
 from grading_helpers import answer, feedback, grade, insert_after, student, total, write
 
@@ -384,3 +384,50 @@ def test_a_huge_model_config_is_refused_before_it_is_read(tmp_path):
         archive.writestr("config.json", b" " * (64 * 1024**2))
     with pytest.raises(StudentCodeError, match="larger than"):
         check_model_archive(path)
+
+
+def test_a_shared_dataset_folder_is_read_only_inside_the_sandbox(tmp_path):
+    """The grader's extracted datasets (IMDB's 100,000 reviews) reach each sandbox as a
+    read-only view: readable where Keras looks for them, not writable, not removable."""
+    level = isolation.detect()
+    if not level.namespaces:
+        pytest.skip(f"no namespaces here: {level.reasons}")
+    source = tmp_path / "keras" / "datasets" / "reviews_extracted"
+    (source / "train").mkdir(parents=True)
+    (source / "train" / "1.txt").write_text("a fine film", encoding="utf-8")
+    workdir = tmp_path / "sandbox"
+    mount_point = workdir / ".keras" / "datasets" / source.name
+    mount_point.mkdir(parents=True)
+    uid = isolation.worker_uid(level)
+    runner.prepare_workdir(workdir, uid)
+    confinement = isolation.Confinement(
+        level, workdir, tmp_path / "stage", uid, shared=[(source, mount_point)]
+    )
+    code = (
+        "import os, pathlib\n"
+        "view = pathlib.Path('.keras/datasets/reviews_extracted')\n"
+        "print(view.joinpath('train', '1.txt').read_text())\n"
+        "for attempt in (\n"
+        "    lambda: view.joinpath('train', '1.txt').write_text('forged'),\n"
+        "    lambda: view.joinpath('new.txt').write_text('planted'),\n"
+        "    lambda: os.remove(view / 'train' / '1.txt'),\n"
+        "):\n"
+        "    try:\n"
+        "        attempt()\n"
+        "        print('WROTE')\n"
+        "    except OSError as error:\n"
+        "        print(error.strerror)\n"
+    )
+    done = subprocess.run(
+        [*confinement.prefix(), sys.executable, "-c", code],
+        cwd=workdir,
+        env=runner.sandbox_env(workdir),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == "a fine film"
+    assert "WROTE" not in done.stdout and "Read-only file system" in done.stdout
+    assert (source / "train" / "1.txt").read_text(encoding="utf-8") == "a fine film"
+    assert sorted(p.name for p in source.rglob("*")) == ["1.txt", "train"]

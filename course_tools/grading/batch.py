@@ -94,21 +94,31 @@ def cached_datasets(exercise: str) -> list[Path]:
     )
 
 
-def extract_once(exercise: str, datasets: list[Path]) -> None:
+def extracted_folder(archive: Path) -> Path:
+    """Where `get_file(name, ..., extract=True)` of Keras 3 puts the archive's files."""
+    return archive.parent / f"{archive.name[: archive.name.find('.')]}_extracted"
+
+
+def extract_once(exercise: str, datasets: list[Path]) -> list[Path]:
     """Extract, once and before any worker starts, the archives the solution opens with
-    `get_file(..., extract=True)`.
+    `get_file(..., extract=True)`; return the extracted folders.
 
     Keras 3 extracts again at every such call. The tests look for an extracted copy first, so
-    they find this one, and parallel workers never extract into the same folder at once.
+    they find this one, and parallel workers never extract into the same folder at once. Under
+    namespaces every sandbox sees these folders read-only in its own Keras cache (IMDB's
+    100,000 files are then neither extracted nor counted against its disk limit per submission).
     """
     names = set(
         re.findall(
             r'get_file\(\s*"([\w.-]+)",[^()]*?extract=True', solution_code(exercise)
         )
     )
+    folders = []
     for path in datasets:
-        extracted = path.parent / f"{path.name[: path.name.find('.')]}_extracted"
-        if path.name in names and not extracted.is_dir():
+        if path.name not in names:
+            continue
+        extracted = extracted_folder(path)
+        if not extracted.is_dir():
             import keras  # slow to import: only when there is something to extract
 
             keras.utils.get_file(
@@ -118,6 +128,8 @@ def extract_once(exercise: str, datasets: list[Path]) -> None:
                 cache_dir=str(path.parent.parent),
                 cache_subdir=path.parent.name,
             )
+        folders.append(extracted)
+    return folders
 
 
 def _digest(data: bytes) -> str:
@@ -233,7 +245,7 @@ class Batch:
     def _run(self) -> list[dict]:
         questions = load_questions(*assign.grading_tests(self.exercise))
         datasets = list(self.datasets) or cached_datasets(self.exercise)
-        extract_once(self.exercise, datasets)
+        extracted = extract_once(self.exercise, datasets)
         guarded = integrity(self.exercise)
         key = grading_key(questions, self.limits, self.exercise)
         level = isolation.detect()
@@ -253,6 +265,7 @@ class Batch:
             "public_tests": public_tests(questions),
             "limits": dataclasses.asdict(self.limits),
             "datasets": [str(path) for path in datasets],
+            "extracted": [str(path) for path in extracted],
             "isolation": dataclasses.asdict(level),
             "scratch": str(self.scratch),
             # folders a sandbox must not see: other people's work, results, solutions

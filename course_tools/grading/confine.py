@@ -70,6 +70,15 @@ def apply(plan: dict) -> None:
             mount(keep["path"], inside, None, MS_BIND)
             if not keep.get("writable"):
                 read_only(inside, bound=True)
+        # Shared folders (the grader's extracted datasets) are bound read-only onto their mount
+        # points in the scratch folder, while their sources are still visible.
+        for shared in plan.get("shared", []):
+            if os.path.commonpath([shared["target"], cover["path"]]) == cover["path"]:
+                inside = os.path.join(
+                    stage, os.path.relpath(shared["target"], cover["path"])
+                )
+                mount(shared["source"], inside, None, MS_BIND | MS_REC)
+                read_only(inside, bound=True)
         os.chmod(stage, cover["mode"])
         stages.append((stage, cover["path"]))
 
@@ -88,6 +97,10 @@ def apply(plan: dict) -> None:
             read_only(cover["path"], bound=False)
     for path in plan["writable"]:  # a scratch folder outside the covers stays writable
         mount(path, path, None, MS_BIND)
+        for shared in plan.get("shared", []):
+            if os.path.commonpath([shared["target"], path]) == path:
+                mount(shared["source"], shared["target"], None, MS_BIND | MS_REC)
+                read_only(shared["target"], bound=True)
     if plan.get("readonly_root"):
         read_only("/", bound=True)
     os.chdir(cwd)  # the scratch folder as the new mounts show it, not the covered one

@@ -81,8 +81,15 @@ class Isolation:
         return []
 
 
-def _plan(workdir: Path, stage: Path, uid: int | None, hidden: list[Path]) -> dict:
-    """What `confine` mounts: covers (empty tmpfs with paths bound back), temp folders."""
+def _plan(
+    workdir: Path,
+    stage: Path,
+    uid: int | None,
+    hidden: list[Path],
+    shared: list[tuple[Path, Path]] = (),
+) -> dict:
+    """What `confine` mounts: covers (empty tmpfs with paths bound back), temp folders, and
+    read-only views of shared folders inside the scratch folder."""
     keep = {str(workdir.resolve()): True}
     for path in (
         sys.prefix,
@@ -127,6 +134,13 @@ def _plan(workdir: Path, stage: Path, uid: int | None, hidden: list[Path]) -> di
         "covers": covers,
         "scratch": {p: s for p, s in SCRATCH.items() if p != "/tmp"},
         "writable": uncovered,
+        "shared": [
+            {
+                "source": str(Path(source).resolve()),
+                "target": str(Path(target).resolve()),
+            }
+            for source, target in shared
+        ],
         "readonly_root": True,
         "uid": uid,
     }
@@ -137,7 +151,12 @@ def _inside(path: str, folder: str) -> bool:
 
 
 def command(
-    workdir: Path, stage: Path, uid: int | None, hidden: list[Path], isolation
+    workdir: Path,
+    stage: Path,
+    uid: int | None,
+    hidden: list[Path],
+    isolation,
+    shared: list[tuple[Path, Path]] = (),
 ) -> list[str]:
     """The prefix that starts a sandbox command under `isolation` (empty: no namespaces)."""
     # The sandbox's launcher dies with the worker that started it, and its namespace with it.
@@ -149,7 +168,7 @@ def command(
     if isolation.user_namespace:
         flags = ["--user", "--map-root-user", *flags]
     stage.mkdir(parents=True, exist_ok=True)
-    plan = _plan(workdir, stage, uid, hidden)
+    plan = _plan(workdir, stage, uid, hidden, shared)
     return [
         *prefix,
         "unshare",
@@ -252,11 +271,15 @@ class Confinement:
     stage: Path  # an empty folder of the worker's, where `confine` prepares its mounts
     uid: int | None = None
     hidden: list[Path] = field(default_factory=list)
+    #: (folder, where the sandbox sees it): read-only views of the grader's extracted datasets.
+    shared: list[tuple[Path, Path]] = field(default_factory=list)
     #: Marks every process of this worker's sandboxes (found again where no namespace is).
     token: str = field(default_factory=lambda: os.urandom(8).hex())
 
     def prefix(self) -> list[str]:
-        return command(self.workdir, self.stage, self.uid, self.hidden, self.isolation)
+        return command(
+            self.workdir, self.stage, self.uid, self.hidden, self.isolation, self.shared
+        )
 
     def kill_leftovers(self) -> None:
         """Without namespaces: end the processes that carry this worker's token or uid."""

@@ -150,6 +150,13 @@ def grade(job: dict) -> results.Result:
             source = Path(dataset)
             if source.is_file():
                 (keras_home / source.name).write_bytes(source.read_bytes())
+        # Without namespaces the submission extracts its own copy, as a student's does.
+        if level.namespaces:
+            for folder in map(Path, job.get("extracted", [])):
+                if folder.is_dir():
+                    mount_point = keras_home / folder.name
+                    mount_point.mkdir()
+                    confinement.shared.append((folder, mount_point))
         prepare_workdir(workdir, uid)
 
         # The tests' imports (Keras takes seconds) load while the notebook runs.
