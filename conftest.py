@@ -12,6 +12,7 @@ import pytest
 
 from course_tools import EXECUTED_DIRS, QUICK_ENV, ROOT, book
 from course_tools.datasets import seed_keras_home
+from course_tools.grading.assign import CACHE_ENV
 
 
 def pytest_configure(config):
@@ -20,6 +21,11 @@ def pytest_configure(config):
     # The hidden tests' draws, fixed for the suite (a test that needs fresh ones unsets it), so
     # that a run is reproducible; an instructor's own secret is never this one.
     os.environ.setdefault("COURSE_GRADING_SECRET", "the-course-test-suite")
+    # Otter's generation of each exercise, shared by every process of the run (the workers, the
+    # grading commands the tests start); set by the first process, inherited by the others.
+    if CACHE_ENV not in os.environ:
+        os.environ[CACHE_ENV] = tempfile.mkdtemp(prefix="course-assign-cache-")
+        config._course_assign_cache = Path(os.environ[CACHE_ENV])
     keras_home = Path(tempfile.mkdtemp(prefix="course-keras-home-"))
     config._course_keras_home = keras_home
     for problem in seed_keras_home(keras_home):
@@ -86,6 +92,9 @@ def pytest_collection_modifyitems(session, config, items):
 
 
 def pytest_unconfigure(config):
+    cache = getattr(config, "_course_assign_cache", None)
+    if cache is not None:  # only the process that made it
+        shutil.rmtree(cache, ignore_errors=True)
     keras_home = getattr(config, "_course_keras_home", None)
     if keras_home is not None:
         shutil.rmtree(keras_home, ignore_errors=True)

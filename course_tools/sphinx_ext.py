@@ -1,4 +1,5 @@
-"""The course's Sphinx extension: a results directive, and one fix to the theme's scripts.
+"""The course's Sphinx extension: a results directive, unnumbered sections, and one fix to the
+theme's scripts.
 
 The `{headline-results}` directive shows the headline results of every notebook, read from stored
 outputs.
@@ -111,8 +112,51 @@ def drop_duplicate_scripts(app, pagename, templatename, context, doctree):
     scripts[:] = unique  # in place: other handlers hold the same list
 
 
+def unnumber_sections(app, env):
+    """Take the section numbers off the documents of `course_unnumbered`, and number their later
+    siblings as if they were not there.
+
+    Chapter 6 of the lecture opens with backpropagation through time, then numbers its examples
+    6.1 IMDB and 6.2 Jena: the gradients notebook comes first in the table of contents, without a
+    number, so that IMDB is 6.1 as in the lecture. Sphinx numbers every entry of a numbered
+    toctree, so the numbers are corrected once it has assigned them.
+    """
+    changed = set()
+    for docname in app.config.course_unnumbered:
+        own = env.toc_secnumbers.get(docname, {}).get("")
+        if not own:
+            continue
+        parent, place = own[:-1], own[-1]
+
+        def renumber(number, parent=parent, place=place):
+            if len(number) <= len(parent) or number[: len(parent)] != parent:
+                return number
+            if number[len(parent)] == place:
+                return None
+            if number[len(parent)] > place:
+                return (*parent, number[len(parent)] - 1, *number[len(parent) + 1 :])
+            return number
+
+        for name, numbers in env.toc_secnumbers.items():
+            new = {anchor: renumber(number) for anchor, number in numbers.items()}
+            if new != numbers:
+                changed.add(name)
+                env.toc_secnumbers[name] = {a: n for a, n in new.items() if n}
+                for reference in env.tocs[name].findall(nodes.reference):
+                    if "secnumber" in reference:
+                        number = renumber(tuple(reference["secnumber"]))
+                        if number:
+                            reference["secnumber"] = number
+                        else:
+                            del reference["secnumber"]
+    return sorted(changed)
+
+
 def setup(app):
     app.add_directive("headline-results", HeadlineResults)
+    app.add_config_value("course_unnumbered", [], "env")
+    # after Sphinx's own numbering (the toctree collector's handler, at the default priority)
+    app.connect("env-get-updated", unnumber_sections, priority=900)
     app.connect(
         "html-page-context", drop_duplicate_scripts, priority=999
     )  # after the theme's

@@ -42,6 +42,31 @@ def test_the_site_has_a_landing_page(built_site):
     assert (built_site / "index.html").is_file()
 
 
+def sidebar_entries(html_path) -> list[str]:
+    soup = BeautifulSoup(html_path.read_text(encoding="utf-8"), "html.parser")
+    return [
+        " ".join(a.get_text().split())
+        for a in soup.select("nav.bd-links li.toctree-l2 > a")
+    ]
+
+
+def test_chapter_six_is_numbered_as_in_the_lecture(built_site):
+    """BPTT and the gradients notebook open chapter 6 without a number; then 6.1 IMDB, 6.2 Jena,
+    6.3 Chicago; no title carries its own number as well (no "6.1. 6.1 Sentiment")."""
+    entries = sidebar_entries(built_site / "notebooks" / "06_1_imdb.html")
+    chapter = [entry for entry in entries if entry.startswith(("6.", "Training RNNs"))]
+    assert chapter[0] == "Training RNNs: gradients through time", chapter
+    assert [entry.split(" ", 1)[0] for entry in chapter[1:]] == ["6.1.", "6.2.", "6.3."]
+    assert "IMDB" in chapter[1] and "Jena" in chapter[2] and "Chicago" in chapter[3]
+    numbered = [entry.split(" ", 1) for entry in entries if entry[0].isdigit()]
+    assert numbered and not [title for _, title in numbered if title[0].isdigit()]
+    soup = BeautifulSoup(
+        (built_site / "notebooks" / "06_1_imdb.html").read_text(encoding="utf-8"),
+        "html.parser",
+    )
+    assert soup.select_one("h1 .section-number").get_text().strip() == "6.1."
+
+
 @pytest.mark.parametrize("notebook", NOTEBOOK_PAGES, ids=IDS)
 def test_colab_links_open_this_notebook(built_site, notebook):
     page = built_site / notebook.relative_to(ROOT).with_suffix(".html")
