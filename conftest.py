@@ -13,6 +13,7 @@ import pytest
 from course_tools import EXECUTED_DIRS, QUICK_ENV, ROOT, book
 from course_tools.datasets import seed_keras_home
 from course_tools.grading.assign import CACHE_ENV
+from course_tools.grading.runner import THREAD_ENV
 
 
 def pytest_configure(config):
@@ -21,6 +22,13 @@ def pytest_configure(config):
     # The hidden tests' draws, fixed for the suite (a test that needs fresh ones unsets it), so
     # that a run is reproducible; an instructor's own secret is never this one.
     os.environ.setdefault("COURSE_GRADING_SECRET", "the-course-test-suite")
+    # `pytest -n N`: each worker's TensorFlow (its kernels, its floor runs, its grading) gets its
+    # share of the cores; with two threads each on two cores, each waits on the other's core.
+    workers = getattr(config.option, "numprocesses", None)
+    if isinstance(workers, int) and workers > 1:
+        share = str(max(1, len(os.sched_getaffinity(0)) // workers))
+        for name in THREAD_ENV:
+            os.environ.setdefault(name, share)
     # Otter's generation of each exercise, shared by every process of the run (the workers, the
     # grading commands the tests start); set by the first process, inherited by the others.
     if CACHE_ENV not in os.environ:

@@ -267,6 +267,8 @@ class Batch:
             "datasets": [str(path) for path in datasets],
             "extracted": [str(path) for path in extracted],
             "isolation": dataclasses.asdict(level),
+            # each job's share of the cores, for its sandbox's TensorFlow and BLAS threads
+            "threads": max(1, default_jobs() // self.jobs),
             "scratch": str(self.scratch),
             # folders a sandbox must not see: other people's work, results, solutions
             "hidden": [

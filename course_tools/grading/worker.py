@@ -34,6 +34,7 @@ from course_tools.grading.runner import (
     prepare_workdir,
     remove_workdir,
     sandbox_env,
+    thread_env,
 )
 
 MAX_SUBMISSION_BYTES = 50 * 1024 * 1024
@@ -162,7 +163,10 @@ def grade(job: dict) -> results.Result:
         # The tests' imports (Keras takes seconds) load while the notebook runs.
         threading.Thread(target=_preload, args=(questions,), daemon=True).start()
         cells = [CellRecord(i + 1, source) for i, source in enumerate(sources)]
-        env = sandbox_env(workdir, {isolation.TOKEN_ENV: confinement.token})
+        extra = {isolation.TOKEN_ENV: confinement.token}
+        if job.get("threads"):
+            extra.update(thread_env(job["threads"]))
+        env = sandbox_env(workdir, extra)
         session = Session(cells, workdir, env, limits, confinement)
         started = time.monotonic()
         session.run_all()
