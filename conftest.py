@@ -13,6 +13,7 @@ import pytest
 from course_tools import EXECUTED_DIRS, QUICK_ENV, ROOT, book
 from course_tools.datasets import seed_keras_home
 from course_tools.grading.assign import CACHE_ENV
+from course_tools.grading.batch import default_jobs
 from course_tools.grading.runner import THREAD_ENV
 
 
@@ -26,7 +27,7 @@ def pytest_configure(config):
     # share of the cores; with two threads each on two cores, each waits on the other's core.
     workers = getattr(config.option, "numprocesses", None)
     if isinstance(workers, int) and workers > 1:
-        share = str(max(1, len(os.sched_getaffinity(0)) // workers))
+        share = str(max(1, default_jobs() // workers))  # as a grading batch shares them
         for name in THREAD_ENV:
             os.environ.setdefault(name, share)
     # Otter's generation of each exercise, shared by every process of the run (the workers, the

@@ -45,6 +45,17 @@ def read_only(path: str, bound: bool) -> None:
     mount(None, path, None, MS_REMOUNT | MS_RDONLY | SAFE | (MS_BIND if bound else 0))
 
 
+def bind_shared(plan: dict, folder: str, seen_at: str) -> None:
+    """Bind each shared folder (the grader's extracted datasets) whose mount point lies in
+    `folder` read-only onto it, `folder` being visible at `seen_at` now (its stage, or itself),
+    while the shared folder's source is still visible."""
+    for shared in plan.get("shared", []):
+        if os.path.commonpath([shared["target"], folder]) == folder:
+            inside = os.path.join(seen_at, os.path.relpath(shared["target"], folder))
+            mount(shared["source"], inside, None, MS_BIND | MS_REC)
+            read_only(inside, bound=True)
+
+
 def apply(plan: dict) -> None:
     cwd = os.getcwd()
     mount(None, "/", None, MS_REC | MS_PRIVATE)
@@ -70,15 +81,7 @@ def apply(plan: dict) -> None:
             mount(keep["path"], inside, None, MS_BIND)
             if not keep.get("writable"):
                 read_only(inside, bound=True)
-        # Shared folders (the grader's extracted datasets) are bound read-only onto their mount
-        # points in the scratch folder, while their sources are still visible.
-        for shared in plan.get("shared", []):
-            if os.path.commonpath([shared["target"], cover["path"]]) == cover["path"]:
-                inside = os.path.join(
-                    stage, os.path.relpath(shared["target"], cover["path"])
-                )
-                mount(shared["source"], inside, None, MS_BIND | MS_REC)
-                read_only(inside, bound=True)
+        bind_shared(plan, cover["path"], stage)
         os.chmod(stage, cover["mode"])
         stages.append((stage, cover["path"]))
 
@@ -97,10 +100,7 @@ def apply(plan: dict) -> None:
             read_only(cover["path"], bound=False)
     for path in plan["writable"]:  # a scratch folder outside the covers stays writable
         mount(path, path, None, MS_BIND)
-        for shared in plan.get("shared", []):
-            if os.path.commonpath([shared["target"], path]) == path:
-                mount(shared["source"], shared["target"], None, MS_BIND | MS_REC)
-                read_only(shared["target"], bound=True)
+        bind_shared(plan, path, path)
     if plan.get("readonly_root"):
         read_only("/", bound=True)
     os.chdir(cwd)  # the scratch folder as the new mounts show it, not the covered one
