@@ -107,6 +107,9 @@ class SandboxProcess:
         )
         self._reader.start()
         self.memory_exceeded = False
+        self.peak_rss = (
+            0  # the most the watchdog saw resident, for an exit it did not cause
+        )
         self.disk_exceeded = False
         self.garbage = (
             ""  # what was wrong with a malformed message it sent, if it sent one
@@ -134,13 +137,8 @@ class SandboxProcess:
         limit = int(self.limits.memory * 1.5)
         checks = 0
         while self.process.poll() is None:
-            try:
-                root = psutil.Process(self.process.pid)
-                rss = sum(
-                    p.memory_info().rss for p in [root, *root.children(recursive=True)]
-                )
-            except psutil.Error:
-                rss = 0
+            rss = resident_bytes(self.process.pid)
+            self.peak_rss = max(self.peak_rss, rss)
             if rss > limit:
                 self.memory_exceeded = True
                 self.kill()
@@ -205,7 +203,9 @@ class SandboxProcess:
             code = self.process.wait(timeout=3)  # a dying process may not be reaped yet
         except subprocess.TimeoutExpired:
             code = None
-        if self.memory_exceeded:
+        # The machine's out-of-memory killer may strike before the watchdog's next look.
+        oom_killed = code == -signal.SIGKILL and self.peak_rss > self.limits.memory
+        if self.memory_exceeded or oom_killed:
             return f"it used more than the memory limit ({self.limits.memory / GIB:.1f} GiB)"
         if self.garbage:
             return f"it wrote garbage on the grader's channel ({self.garbage})"
@@ -255,6 +255,22 @@ class SandboxProcess:
             except OSError:
                 pass
         self._reader.join(timeout=2)
+
+
+def resident_bytes(pid: int) -> int:
+    """Resident memory of a process and all its descendants; one that ends meanwhile counts 0."""
+    try:
+        root = psutil.Process(pid)
+        family = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    total = 0
+    for process in family:
+        try:
+            total += process.memory_info().rss
+        except psutil.Error:
+            pass  # gone between the listing and the look: it holds nothing now
+    return total
 
 
 class OutputTail:
