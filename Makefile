@@ -10,7 +10,7 @@ READY := $(VENV)/.requirements-installed
 FLOOR_VENV := .venv-floor
 FLOOR_READY := $(FLOOR_VENV)/.requirements-installed
 
-.PHONY: book test execute badges links figures lock serve clean assign autograder grade lab check-public benchmark
+.PHONY: book test execute badges links figures lock serve clean assign autograder grade lab check-public benchmark new
 
 $(READY): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.x")'
@@ -45,6 +45,14 @@ lab: $(READY)
 
 ## execute: re-run notebooks in full mode and store their outputs (NB=path/to/one.ipynb for one)
 execute: $(READY)
+	$(BIN)/python -m course_tools execute $(NB)
+
+## new: start a notebook from templates/ and run it: make new NB=notebooks/NN_topic.ipynb (NN its
+## chapter) or make new NB=solutions/exN_topic.ipynb (an exercise: also generates its student notebook)
+new: $(READY)
+	@test -n "$(NB)" || { echo "usage: make new NB=notebooks/NN_topic.ipynb | NB=solutions/exN_topic.ipynb"; exit 2; }
+	$(BIN)/python -m course_tools new $(NB)
+	$(if $(findstring solutions/,$(NB)),$(BIN)/python -m course_tools.grading assign)
 	$(BIN)/python -m course_tools execute $(NB)
 
 ## links: point every notebook's Colab badge and its links to the course's pages at the addresses

@@ -1,10 +1,11 @@
-"""Command line for maintainers: `python -m course_tools {execute,links,book,seed-cache}`."""
+"""Command line for maintainers: `python -m course_tools COMMAND` (execute, links, book,
+seed-cache, strip-metadata, new)."""
 
 import argparse
 import sys
 from pathlib import Path
 
-from course_tools import ROOT, badges, book, execute, links
+from course_tools import ROOT, badges, book, execute, links, new, tidy
 from course_tools.datasets import seed_keras_home
 
 
@@ -47,7 +48,38 @@ def main(argv: list[str] | None = None) -> int:
     )
     seed.add_argument("keras_home", type=Path)
 
+    strip = commands.add_parser(
+        "strip-metadata",
+        help="remove per-cell execution timestamps and other volatile notebook metadata",
+    )
+    strip.add_argument(
+        "paths", nargs="*", type=Path, help="notebooks (default: every notebook)"
+    )
+
+    begin = commands.add_parser(
+        "new",
+        help="start notebooks/NN_topic.ipynb or solutions/exN_topic.ipynb from templates/",
+    )
+    begin.add_argument(
+        "path", help="notebooks/NN_topic.ipynb or solutions/exN_topic.ipynb"
+    )
+
     args = parser.parse_args(argv)
+    if args.command == "new":
+        try:
+            path = new.start(Path(args.path).as_posix())
+        except new.NewError as error:
+            print(f"new: {error}")
+            return 1
+        print(f"started {path.relative_to(ROOT)} and listed it in _toc.yml")
+        return 0
+    if args.command == "strip-metadata":
+        paths = args.paths or execute.executed_notebooks() + sorted(
+            (ROOT / "exercises").glob("*.ipynb")
+        )
+        for path in tidy.strip_files(paths):
+            print(f"stripped {path}")
+        return 0
     if args.command == "execute":
         return execute.main(args.paths, quick=args.quick)
     if args.command in ("links", "badges"):

@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from course_tools import EXECUTED_DIRS, QUICK_ENV, ROOT, provenance
+from course_tools import EXECUTED_DIRS, QUICK_ENV, ROOT, provenance, tidy
 from course_tools.datasets import use_keras_home
 
 #: Persistent cache for full-mode runs, so large archives are extracted once.
@@ -30,6 +30,7 @@ def execute_notebook(
     path: Path, quick: bool = False, timeout: int | None = None
 ) -> float:
     """Run `path` top to bottom in a fresh kernel, store its outputs, return the seconds taken."""
+    tidy.format_notebook(path)  # the code that runs and is hashed is the formatted code
     notebook = nbformat.read(path, as_version=4)
     if quick:
         os.environ[QUICK_ENV] = "1"
@@ -42,10 +43,12 @@ def execute_notebook(
         kernel_name="python3",
         extra_arguments=KERNEL_ARGUMENTS,
         resources={"metadata": {"path": str(path.parent)}},
+        record_timing=False,  # no per-cell timestamps: a re-run is a diff of its outputs only
     )
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
+    tidy.strip_volatile(notebook)
     provenance.stamp(notebook, mode="quick" if quick else "full", seconds=seconds)
     nbformat.write(notebook, path)
     return seconds

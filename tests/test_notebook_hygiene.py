@@ -10,7 +10,7 @@ import yaml
 from IPython.core.inputtransformer2 import TransformerManager
 
 from conftest import executed_notebook_paths, read_notebook, student_notebook_paths
-from course_tools import QUICK_ENV, ROOT, links, provenance
+from course_tools import QUICK_ENV, ROOT, links, provenance, tidy
 from course_tools.badges import badge_problem
 from course_tools.book import toc_documents
 
@@ -247,3 +247,33 @@ def test_provenance_ignores_prose_edits():
     provenance.stamp(notebook, mode="full", seconds=1.0)
     notebook.cells.append(nbformat.v4.new_markdown_cell("A clarified explanation."))
     assert provenance.problems(notebook) == []
+
+
+@pytest.mark.parametrize(
+    "path", NOTEBOOKS + student_notebook_paths(), ids=lambda p: str(p.relative_to(ROOT))
+)
+def test_no_volatile_metadata(path):
+    """No per-cell timestamps: a re-run changes a notebook's outputs, not every cell."""
+    notebook = nbformat.read(path, as_version=4)
+    assert not tidy.strip_volatile(notebook), (
+        "run: python -m course_tools strip-metadata"
+    )
+
+
+def test_the_volatile_metadata_check_finds_a_timestamp():
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])
+    notebook.cells[0].metadata["execution"] = {
+        "iopub.status.busy": "2026-12-03T10:00:00Z"
+    }
+    assert (
+        tidy.strip_volatile(notebook) and "execution" not in notebook.cells[0].metadata
+    )
+
+
+def test_execute_formats_before_it_runs(tmp_path):
+    """`make execute` stores formatted code: a `ruff format` after it changes nothing."""
+    path = tmp_path / "unformatted.ipynb"
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x=[1,2 ,3]")])
+    nbformat.write(notebook, path)
+    tidy.format_notebook(path)
+    assert nbformat.read(path, as_version=4).cells[0].source == "x = [1, 2, 3]"
