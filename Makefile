@@ -10,7 +10,7 @@ READY := $(VENV)/.requirements-installed
 FLOOR_VENV := .venv-floor
 FLOOR_READY := $(FLOOR_VENV)/.requirements-installed
 
-.PHONY: book test execute badges links figures lock serve clean assign autograder grade lab check-public benchmark new
+.PHONY: pdf book test execute badges links figures lock serve clean assign autograder grade lab check-public benchmark new
 
 $(READY): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.x")'
@@ -28,6 +28,11 @@ $(FLOOR_READY): requirements-floor.txt
 SOLUTIONS ?= 1
 book: $(READY)
 	$(BIN)/python -m course_tools book $(if $(filter 0,$(SOLUTIONS)),--without-solutions)
+
+## pdf: the whole book (without solutions) as one PDF, _build/html/course.pdf, printed offline by
+## headless Chromium from Sphinx's single-page HTML
+pdf: $(READY)
+	$(BIN)/python -m course_tools.pdf
 
 ## serve: serve the built site on http://localhost:8000
 serve:

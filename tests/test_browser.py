@@ -189,3 +189,36 @@ def test_every_built_page_is_visited(built_site):
     """Every page a reader can reach was opened in Chromium above (so run the whole file)."""
     unvisited = sorted(content_pages(built_site) - VISITED)
     assert not unvisited, f"built but never opened in Chromium: {unvisited}"
+
+
+def test_self_check_questions_answer_in_the_page(built_site, site_url, browser):
+    """A reader answers wrong, then right, and the page says which, with no server behind it."""
+    page, problems = visit(
+        browser, f"{site_url}/book/02_recurrent_neurons.html", site_url
+    )
+    try:
+        numeric, choice = page.locator(".selfcheck").all()[:2]
+
+        def check(box):
+            box.locator(".selfcheck-check").click()
+            return box.locator(".selfcheck-feedback")
+
+        assert check(numeric).inner_text() == "Type a number first."
+        numeric.locator("input").fill("28")
+        feedback = check(numeric)
+        assert feedback.inner_text().startswith("Not quite.")
+        assert "selfcheck-wrong" in feedback.get_attribute("class")
+        numeric.locator("input").fill("32")
+        assert check(numeric).inner_text().startswith("Right.")
+
+        choice.get_by_label("(32, 16)", exact=True).check()
+        assert check(choice).inner_text().startswith("Not quite.")
+        choice.get_by_label("(32, 56, 16)", exact=True).check()
+        feedback = check(choice)
+        assert feedback.inner_text().startswith("Right.")
+        assert "selfcheck-right" in feedback.get_attribute("class")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        choice.screenshot(path=SCREENSHOTS / "selfcheck-answered.png")
+    finally:
+        page.close()
+    assert not problems, "\n".join(problems)
