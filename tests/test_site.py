@@ -56,7 +56,12 @@ def test_chapter_six_is_numbered_as_in_the_lecture(built_site):
     entries = sidebar_entries(built_site / "notebooks" / "06_1_imdb.html")
     chapter = [entry for entry in entries if entry.startswith(("6.", "Training RNNs"))]
     assert chapter[0] == "Training RNNs: gradients through time", chapter
-    assert [entry.split(" ", 1)[0] for entry in chapter[1:]] == ["6.1.", "6.2.", "6.3.", "6.4."]
+    assert [entry.split(" ", 1)[0] for entry in chapter[1:]] == [
+        "6.1.",
+        "6.2.",
+        "6.3.",
+        "6.4.",
+    ]
     assert "IMDB" in chapter[1] and "Jena" in chapter[2] and "Chicago" in chapter[3]
     numbered = [entry.split(" ", 1) for entry in entries if entry[0].isdigit()]
     assert numbered and not [title for _, title in numbered if title[0].isdigit()]
