@@ -265,3 +265,19 @@ def test_the_site_with_solutions_shows_hidden_tests(built_site):
     """The leak check above can fire: the full site's solution pages hold the hidden tests."""
     for name in assign.exercise_names():
         assert assign.leaks(name, [built_site / "solutions" / f"{name}.html"]), name
+
+
+def test_the_book_only_requirements_pin_what_the_full_set_pins():
+    """The Pages workflow builds from requirements-book.txt: the same versions, nothing more."""
+
+    def pins(name):
+        lines = (ROOT / name).read_text(encoding="utf-8").splitlines()
+        return {
+            line.split("==")[0].lower().replace("_", "-"): line.split("==")[1]
+            for line in lines
+            if "==" in line and not line.startswith("#")
+        }
+
+    book, full = pins("requirements-book.txt"), pins("requirements.txt")
+    assert book and {name: full.get(name) for name in book} == book
+    assert not {"tensorflow", "keras"} & set(book)
