@@ -55,7 +55,14 @@ def add_to_toc(entry: str, toc: Path) -> None:
             not lines[end].strip() or len(lines[end]) - len(lines[end].lstrip()) > depth
         ):
             end += 1
-        _insert_after_last(lines, head, end, "notebooks/", entry)
+        if any("- file: notebooks/" in line for line in lines[head:end]):
+            _insert_after_last(lines, head, end, "notebooks/", entry)
+        else:  # the chapter's first notebook
+            indent = " " * (depth + 2)
+            lines[head + 1 : head + 1] = [
+                f"{indent}sections:",
+                f"{indent}  - file: {entry}",
+            ]
     else:  # an exercise: the student notebook and its solution, each after the last of its kind
         _insert_after_last(lines, 0, len(lines), "exercises/", f"exercises/{name}")
         _insert_after_last(lines, 0, len(lines), "solutions/", f"solutions/{name}")

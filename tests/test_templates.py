@@ -48,6 +48,20 @@ def test_a_new_notebook_has_its_badge_and_its_place_in_its_chapter(course):
         new.start("notebooks/03_stacked_forecasts.ipynb", root=course)
 
 
+def test_a_new_chapter_gets_its_first_notebook_as_a_section(course):
+    toc = course / "_toc.yml"
+    toc.write_text(
+        toc.read_text().replace(
+            "      - file: book/06_training_rnns\n",
+            "      - file: book/08_attention\n      - file: book/06_training_rnns\n",
+        )
+    )
+    new.start("notebooks/08_attention_weights.ipynb", root=course)
+    chapters = yaml.safe_load(toc.read_text())["parts"][0]["chapters"]
+    chapter = next(c for c in chapters if c["file"] == "book/08_attention")
+    assert chapter["sections"] == [{"file": "notebooks/08_attention_weights"}]
+
+
 def test_a_new_exercise_is_named_and_listed_with_its_solution(course):
     path = new.start("solutions/ex9_windows.ipynb", root=course)
     text = path.read_text()
