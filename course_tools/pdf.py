@@ -1,7 +1,7 @@
 """The whole book as one PDF, built offline: Sphinx's single-page HTML, printed by Chromium.
 
 `make pdf` builds the book (solutions left out, as a printed hand-out would) into one HTML page,
-_build/singlehtml/index.html, and prints it with headless Chromium (Debian's `chromium`) to
+_build/singlehtml/book/intro.html, and prints it with headless Chromium (Debian's `chromium`) to
 _build/html/course.pdf, beside the site, so that publishing the site publishes the PDF.
 """
 
@@ -10,6 +10,8 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import yaml
 
 from course_tools import ROOT
 from course_tools.book import toc_without_solutions
@@ -40,7 +42,12 @@ def build() -> Path:
         cwd=ROOT,
         check=True,
     )
-    page = BUILD / "singlehtml" / "index.html"
+    # the book's root page holds the whole book (index.html only redirects to it)
+    root = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))["root"]
+    # Sphinx writes that page's links relative to the output folder, where it does not lie
+    # (book/intro.html): a copy at the top finds its styles, figures and plots
+    page = BUILD / "singlehtml" / "course.html"
+    shutil.copy(BUILD / "singlehtml" / f"{root}.html", page)
     PDF.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run(
         [
