@@ -9,6 +9,11 @@ from course_tools import ROOT, badges, book, execute, links, new, tidy
 from course_tools.datasets import seed_keras_home
 
 
+def every_notebook() -> list[Path]:
+    """The lecture notebooks and solutions (executed), then the student exercises."""
+    return execute.executed_notebooks() + sorted((ROOT / "exercises").glob("*.ipynb"))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_tools")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -74,18 +79,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"started {path.relative_to(ROOT)} and listed it in _toc.yml")
         return 0
     if args.command == "strip-metadata":
-        paths = args.paths or execute.executed_notebooks() + sorted(
-            (ROOT / "exercises").glob("*.ipynb")
-        )
+        paths = args.paths or every_notebook()
         for path in tidy.strip_files(paths):
             print(f"stripped {path}")
         return 0
     if args.command == "execute":
         return execute.main(args.paths, quick=args.quick)
     if args.command in ("links", "badges"):
-        paths = execute.executed_notebooks() + sorted(
-            (ROOT / "exercises").glob("*.ipynb")
-        )
+        paths = every_notebook()
         if args.check:
             found = [badges.badge_problem(path) for path in paths]
             found = [p for p in found if p] + [

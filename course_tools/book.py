@@ -43,7 +43,7 @@ def toc_without_solutions(toc: Path = ROOT / "_toc.yml") -> Path:
     return path
 
 
-def build_command(solutions: bool = True) -> list[str]:
+def build_command(solutions: bool = True, builder: str = "html") -> list[str]:
     # --all: a fresh Sphinx environment, so every page's warnings are raised on every build.
     command = [
         str(Path(sys.executable).with_name("jupyter-book")),
@@ -52,6 +52,8 @@ def build_command(solutions: bool = True) -> list[str]:
         "--all",
     ]
     command += ["--warningiserror", "--nitpick", "--keep-going"]
+    if builder != "html":
+        command += ["--builder", builder]  # e.g. singlehtml, the whole book on one page
     if not solutions:
         command += ["--toc", str(toc_without_solutions())]
     return command

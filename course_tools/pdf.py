@@ -8,15 +8,11 @@ _build/html/course.pdf, beside the site, so that publishing the site publishes t
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
-import yaml
+from course_tools import ROOT, book
 
-from course_tools import ROOT
-from course_tools.book import toc_without_solutions
-
-BUILD = ROOT / "_build"
+BUILD = book.BUILD_DIR
 PDF = BUILD / "html" / "course.pdf"
 
 
@@ -35,17 +31,13 @@ def page_count(path: Path) -> int:
 
 
 def build() -> Path:
-    jupyter_book = str(Path(sys.executable).with_name("jupyter-book"))
     subprocess.run(
-        [jupyter_book, "build", str(ROOT), "--builder", "singlehtml", "--all"]
-        + ["--toc", str(toc_without_solutions())],
-        cwd=ROOT,
-        check=True,
+        book.build_command(solutions=False, builder="singlehtml"), cwd=ROOT, check=True
     )
-    # the book's root page holds the whole book (index.html only redirects to it)
-    root = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))["root"]
-    # Sphinx writes that page's links relative to the output folder, where it does not lie
-    # (book/intro.html): a copy at the top finds its styles, figures and plots
+    # The book's root page holds the whole book (index.html only redirects to it). Sphinx
+    # writes that page's links relative to the output folder, where it does not lie
+    # (book/intro.html): a copy at the top finds its styles, figures and plots.
+    root = book.toc_documents()[0]
     page = BUILD / "singlehtml" / "course.html"
     shutil.copy(BUILD / "singlehtml" / f"{root}.html", page)
     PDF.parent.mkdir(parents=True, exist_ok=True)

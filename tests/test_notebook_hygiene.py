@@ -270,8 +270,8 @@ def test_the_volatile_metadata_check_finds_a_timestamp():
     )
 
 
-def test_execute_formats_before_it_runs(tmp_path):
-    """`make execute` stores formatted code: a `ruff format` after it changes nothing."""
+def test_format_notebook_formats_its_code_cells(tmp_path):
+    """What `make execute` runs first, so that a `ruff format` after it changes nothing."""
     path = tmp_path / "unformatted.ipynb"
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x=[1,2 ,3]")])
     nbformat.write(notebook, path)

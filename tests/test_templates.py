@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from course_tools import ROOT, new, provenance
+from course_tools.book import toc_documents
 from course_tools.book_config import load_repository
 from course_tools.execute import execute_notebook
 from course_tools.prose_numbers import unbound_numbers
@@ -24,21 +25,13 @@ def course(tmp_path):
     return tmp_path
 
 
-def toc_files(root):
-    return [
-        line.split("- file:")[1].strip()
-        for line in (root / "_toc.yml").read_text().splitlines()
-        if "- file:" in line
-    ]
-
-
 def test_a_new_notebook_has_its_badge_and_its_place_in_its_chapter(course):
     path = new.start("notebooks/03_stacked_forecasts.ipynb", root=course)
     first = nbformat.read(path, as_version=4).cells[0].source
     assert first == load_repository().colab_badge(
         ROOT / "notebooks/03_stacked_forecasts.ipynb"
     )
-    files = toc_files(course)
+    files = toc_documents(course / "_toc.yml")
     assert (
         files.index("notebooks/03_stacked_forecasts")
         == files.index("notebooks/03_deep_rnns") + 1
@@ -67,7 +60,7 @@ def test_a_new_exercise_is_named_and_listed_with_its_solution(course):
     text = path.read_text()
     assert "name: ex9_windows" in text and "/ex9_windows/" in text
     assert "# Exercise 9:" in text and "NAME" not in text
-    files = toc_files(course)
+    files = toc_documents(course / "_toc.yml")
     assert "exercises/ex9_windows" in files and "solutions/ex9_windows" in files
 
 

@@ -107,9 +107,8 @@ class SandboxProcess:
         )
         self._reader.start()
         self.memory_exceeded = False
-        self.peak_rss = (
-            0  # the most the watchdog saw resident, for an exit it did not cause
-        )
+        # the most the watchdog saw resident, to explain an exit it did not cause
+        self.peak_rss = 0
         self.disk_exceeded = False
         self.garbage = (
             ""  # what was wrong with a malformed message it sent, if it sent one
