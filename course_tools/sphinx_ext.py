@@ -21,7 +21,7 @@ from docutils import nodes
 from sphinx.addnodes import pending_xref
 from sphinx.util.docutils import SphinxDirective
 
-from course_tools import selfcheck
+from course_tools import contents_table, selfcheck
 
 HEADLINE_TAG = "headline"
 
@@ -156,6 +156,7 @@ def unnumber_sections(app, env):
 
 def setup(app):
     selfcheck.setup(app)
+    contents_table.setup(app)
     app.add_directive("headline-results", HeadlineResults)
     app.add_config_value("course_unnumbered", [], "env")
     # after Sphinx's own numbering (the toctree collector's handler, at the default priority)

@@ -116,6 +116,9 @@ def solution_digest(name: str) -> str:
     digest.update((ROOT / "_config.yml").read_bytes())
     for cell in notebook.cells:
         digest.update(cell.cell_type.encode() + b"\0" + cell.source.encode() + b"\0")
+    digest.update(
+        json.dumps(notebook.metadata.get("course", {}), sort_keys=True).encode()
+    )
     return digest.hexdigest()
 
 
@@ -444,6 +447,8 @@ def finish_student_notebook(name: str, student, solution) -> nbformat.NotebookNo
         "language_info": {"name": "python"},
         "otter": {"assignment_name": name},
     }
+    if "course" in solution.metadata:  # its summary, for the site's table of exercises
+        notebook.metadata["course"] = solution.metadata["course"]
     return notebook
 
 
