@@ -1,8 +1,9 @@
 """Every page of the built site in a real headless Chromium, served on localhost.
 
 Per page: no console error, no failed request for a local asset, math typeset without TeX errors,
-every local image loaded, the Colab button pointing at the notebook's own path; a full-page
-screenshot is saved to _build/screenshots/. Every built page must have been visited. Skipped,
+every local image loaded, the Colab button pointing at the notebook's own path; a screenshot of
+its first screen is saved to _build/screenshots/ (of the whole page with COURSE_SCREENSHOTS=full,
+which takes a third longer: long notebook pages make large images). Every built page must have been visited. Skipped,
 with the reason, where no Chromium is installed (Debian: `apt-get install chromium`), except in CI
 (the variable CI set, as `.ci/run` and CI services set it), where a missing Chromium fails them.
 """
@@ -22,6 +23,7 @@ from course_tools.book_config import load_repository
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOTS = ROOT / "_build" / "screenshots"
+FULL_PAGE_SCREENSHOTS = os.environ.get("COURSE_SCREENSHOTS") == "full"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -169,7 +171,7 @@ def test_page_in_chromium(built_site, site_url, browser, page_path):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(
             path=SCREENSHOTS / page_path.replace("/", "__").replace(".html", ".png"),
-            full_page=True,
+            full_page=FULL_PAGE_SCREENSHOTS,
         )
     finally:
         page.close()

@@ -27,6 +27,7 @@ import nbformat
 from tqdm import tqdm
 
 from course_tools import ROOT
+from course_tools.datasets import extract_once as extract_archive
 from course_tools.grading import assign, isolation
 from course_tools.grading.otter_format import load_questions, public_tests
 from course_tools.grading.pool import Pool, WorkerFailed
@@ -94,11 +95,6 @@ def cached_datasets(exercise: str) -> list[Path]:
     )
 
 
-def extracted_folder(archive: Path) -> Path:
-    """Where `get_file(name, ..., extract=True)` of Keras 3 puts the archive's files."""
-    return archive.parent / f"{archive.name[: archive.name.find('.')]}_extracted"
-
-
 def extract_once(exercise: str, datasets: list[Path]) -> list[Path]:
     """Extract, once and before any worker starts, the archives the solution opens with
     `get_file(..., extract=True)`; return the extracted folders.
@@ -117,18 +113,7 @@ def extract_once(exercise: str, datasets: list[Path]) -> list[Path]:
     for path in datasets:
         if path.name not in names:
             continue
-        extracted = extracted_folder(path)
-        if not extracted.is_dir():
-            import keras  # slow to import: only when there is something to extract
-
-            keras.utils.get_file(
-                path.name,
-                path.as_uri(),  # never fetched: the file is already in the cache
-                extract=True,
-                cache_dir=str(path.parent.parent),
-                cache_subdir=path.parent.name,
-            )
-        folders.append(extracted)
+        folders.append(extract_archive(path))
     return folders
 
 
