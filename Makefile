@@ -10,7 +10,7 @@ READY := $(VENV)/.requirements-installed
 FLOOR_VENV := .venv-floor
 FLOOR_READY := $(FLOOR_VENV)/.requirements-installed
 
-.PHONY: pdf book test execute badges links figures lock serve clean assign autograder grade lab check-public benchmark new
+.PHONY: pdf book test test-data execute badges links figures lock serve clean assign autograder grade lab check-public benchmark new
 
 $(READY): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.x")'
@@ -41,8 +41,12 @@ serve:
 ## test: lint, build the book, check stored outputs and links, run every notebook in quick mode under
 ## nbval, then again at the floor of the supported range, each notebook alone in an empty folder
 test:
-	@$(MAKE) --no-print-directory -j2 $(READY) $(FLOOR_READY)  # both environments at once
+	@$(MAKE) --no-print-directory -j3 $(READY) $(FLOOR_READY) test-data  # all at once
 	$(BIN)/python -m pytest -n 2 --durations=25
+
+# IMDB's 100,000 files, extracted once into _build/test-data for every later test run
+test-data:
+	@$(PYTHON) -m course_tools.datasets
 
 ## lab: open JupyterLab in the course's environment, at the repository root
 lab: $(READY)

@@ -13,16 +13,14 @@ import pytest
 from course_tools import EXECUTED_DIRS, QUICK_ENV, ROOT, book
 from course_tools.datasets import (
     EXTRACTED_ONCE,
-    extract_once,
+    OFFLINE_DATASETS,
     extracted_folder,
+    extracted_for_tests,
     seed_keras_home,
 )
 from course_tools.grading.assign import CACHE_ENV
 from course_tools.grading.batch import default_jobs
 from course_tools.grading.runner import THREAD_ENV
-
-#: The folder of archives extracted once for the whole run, named to the workers.
-EXTRACTED_ENV = "COURSE_TEST_EXTRACTED"
 
 
 def pytest_configure(config):
@@ -48,17 +46,13 @@ def pytest_configure(config):
     for problem in seed_keras_home(keras_home):
         print(problem, file=sys.stderr)
     os.environ["KERAS_HOME"] = str(keras_home)
-    # IMDB's 100,000 files, extracted once for the whole run (by the first process, before the
-    # workers start) and linked into each process's cache, where the notebooks, floor runs,
-    # grading sandboxes and hidden tests look before they extract it themselves.
-    if EXTRACTED_ENV not in os.environ:
-        os.environ[EXTRACTED_ENV] = tempfile.mkdtemp(prefix="course-extracted-")
-        config._course_extracted = Path(os.environ[EXTRACTED_ENV])
+    # IMDB's 100,000 files, extracted once and kept between runs in _build/test-data (`make test`
+    # extracts them while it builds the environments), linked into each process's cache, where
+    # the notebooks, floor runs, grading sandboxes and hidden tests look before they extract.
     for name in EXTRACTED_ONCE:
         archive = keras_home / "datasets" / name
         if archive.is_file():
-            shared = Path(os.environ[EXTRACTED_ENV]) / extracted_folder(archive).name
-            extract_once(archive, shared)
+            shared = extracted_for_tests(OFFLINE_DATASETS / name)
             extracted_folder(archive).symlink_to(shared, target_is_directory=True)
 
 
@@ -124,9 +118,6 @@ def pytest_unconfigure(config):
     cache = getattr(config, "_course_assign_cache", None)
     if cache is not None:  # only the process that made it
         shutil.rmtree(cache, ignore_errors=True)
-    extracted = getattr(config, "_course_extracted", None)
-    if extracted is not None:  # only the process that made it
-        shutil.rmtree(extracted, ignore_errors=True)
     keras_home = getattr(config, "_course_keras_home", None)
     if keras_home is not None:
         shutil.rmtree(keras_home, ignore_errors=True)

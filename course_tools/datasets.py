@@ -17,6 +17,8 @@ OFFLINE_DATASETS = ROOT.parent / "shared" / "data" / "keras-cache" / "datasets"
 #: Archives that the notebooks and tests extract themselves, once, and then only read (the
 #: others go through `get_file(..., extract=True)`, which writes them again at every call).
 EXTRACTED_ONCE = ("aclImdb_v1.tar.gz",)
+#: Where the test suite keeps those archives extracted between runs, like the virtual environments.
+TEST_DATA = ROOT / "_build" / "test-data"
 
 
 class CorruptDatasetError(RuntimeError):
@@ -130,3 +132,16 @@ def extract_once(archive: Path, folder: Path | None = None) -> Path:
     finally:
         shutil.rmtree(partial, ignore_errors=True)
     return folder
+
+
+def extracted_for_tests(archive: Path, root: Path = TEST_DATA) -> Path:
+    """The test suite's extracted copy of `archive`, made on first use and kept: under a folder
+    named for the archive's size, so that another copy of the dataset gets its own."""
+    key = f"{archive.name}-{archive.stat().st_size}"
+    return extract_once(archive, root / key / extracted_folder(archive).name)
+
+
+if __name__ == "__main__":  # `make test` extracts while it builds the environments
+    for name in EXTRACTED_ONCE:
+        if (OFFLINE_DATASETS / name).is_file():
+            print(f"extracted {extracted_for_tests(OFFLINE_DATASETS / name)}")

@@ -2,10 +2,11 @@
 
 Per page: no console error, no failed request for a local asset, math typeset without TeX errors,
 every local image loaded, the Colab button pointing at the notebook's own path; a screenshot of
-its first screen is saved to _build/screenshots/ (of the whole page with COURSE_SCREENSHOTS=full,
-which takes a third longer: long notebook pages make large images). Every built page must have been visited. Skipped,
-with the reason, where no Chromium is installed (Debian: `apt-get install chromium`), except in CI
-(the variable CI set, as `.ci/run` and CI services set it), where a missing Chromium fails them.
+its first screen is saved to _build/screenshots/ (of the whole page with
+COURSE_SCREENSHOTS=full, which takes a third longer: long notebook pages make large images).
+Every built page must have been visited. Skipped, with the reason, where no Chromium is installed
+(Debian: `apt-get install chromium`), except in CI (the variable CI set, as `.ci/run` and CI
+services set it), where a missing Chromium fails them.
 """
 
 import functools
