@@ -15,6 +15,7 @@ and hidden tests in otter-assign format. From it this module writes
 import ast
 import contextlib
 import difflib
+import fcntl
 import hashlib
 import html
 import json
@@ -526,13 +527,27 @@ def generated(name: str) -> Assignment:
     if digest not in _BUILDS:
         cache = os.environ.get(CACHE_ENV)
         record = Path(cache) / f"{name}-{digest}.json" if cache else None
-        _BUILDS[digest] = _read_record(record) if record else None
-        if _BUILDS[digest] is None:
-            with tempfile.TemporaryDirectory(prefix=f"assign-{name}-") as tmp:
-                _BUILDS[digest] = build(name, Path(tmp))
-            if record:
-                _write_record(record, _BUILDS[digest])
+        # One process generates, another that needs the same exercise meanwhile waits for its
+        # record instead of running otter a second time on a machine whose cores are all busy.
+        with _locked(record) if record else contextlib.nullcontext():
+            _BUILDS[digest] = _read_record(record) if record else None
+            if _BUILDS[digest] is None:
+                with tempfile.TemporaryDirectory(prefix=f"assign-{name}-") as tmp:
+                    _BUILDS[digest] = build(name, Path(tmp))
+                if record:
+                    _write_record(record, _BUILDS[digest])
     return _BUILDS[digest]
+
+
+@contextlib.contextmanager
+def _locked(record: Path):
+    record.parent.mkdir(parents=True, exist_ok=True)
+    with open(record.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _read_record(path: Path) -> Assignment | None:
