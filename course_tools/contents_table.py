@@ -41,30 +41,33 @@ def front_matter(path: Path) -> dict:
     return yaml.safe_load(text[4:end]) or {}
 
 
+def source_file(srcdir: Path, docname: str) -> Path:
+    """The page or notebook a table-of-contents entry names."""
+    for suffix in (".md", ".ipynb"):
+        if (path := srcdir / f"{docname}{suffix}").is_file():
+            return path
+    raise ExtensionError(f"{docname}: no .md or .ipynb file for this table entry")
+
+
 def summary(srcdir: Path, docname: str) -> str:
     """The summary a document declares; ExtensionError, naming the file, when it has none."""
-    for suffix in (".md", ".ipynb"):
-        path = srcdir / f"{docname}{suffix}"
-        if not path.is_file():
-            continue
-        if suffix == ".md":
-            found, where = front_matter(path).get("summary"), "front matter"
-        else:
-            metadata = json.loads(path.read_text(encoding="utf-8")).get("metadata", {})
-            found, where = metadata.get("course", {}).get("summary"), "metadata"
-        if isinstance(found, str) and found.strip():
-            return " ".join(found.split())
+    path = source_file(srcdir, docname)
+    if path.suffix == ".md":
+        found, where = front_matter(path).get("summary"), "front matter"
+        hint = "a first block `---` / `summary: ...` / `---`"
+    else:
+        metadata = json.loads(path.read_text(encoding="utf-8")).get("metadata", {})
+        found, where = metadata.get("course", {}).get("summary"), "metadata"
         hint = (
-            "a first block `---` / `summary: ...` / `---`"
-            if suffix == ".md"
-            else 'notebook metadata "course": {"summary": "..."} (for an exercise, in '
+            'notebook metadata "course": {"summary": "..."} (for an exercise, in '
             "its solution; then `make assign`)"
         )
-        raise ExtensionError(
-            f"{path.relative_to(srcdir)} has no summary in its {where}: the table of "
-            f"contents lists it in a generated table, which needs {hint}"
-        )
-    raise ExtensionError(f"{docname}: no .md or .ipynb file for this table entry")
+    if isinstance(found, str) and found.strip():
+        return " ".join(found.split())
+    raise ExtensionError(
+        f"{path.relative_to(srcdir)} has no summary in its {where}: the table of "
+        f"contents lists it in a generated table, which needs {hint}"
+    )
 
 
 def _chapters(node, caption: str | None, parent: str | None) -> list[str] | None:
@@ -115,9 +118,7 @@ class ContentsTable(SphinxDirective):
         )
         lines = [f"| | {self.arguments[0]} | you will |", "|---|---|---|"]
         for number, docname in enumerate(documents, start=1):
-            for suffix in (".md", ".ipynb"):
-                if (srcdir / f"{docname}{suffix}").is_file():
-                    self.env.note_dependency(str(srcdir / f"{docname}{suffix}"))
+            self.env.note_dependency(str(source_file(srcdir, docname)))
             text = summary(srcdir, docname).replace("|", "\\|")
             lines.append(f"| {number} | {{doc}}`/{docname}` | {text} |")
         holder = nodes.container()

@@ -96,8 +96,8 @@ def extract_once(archive: Path, folder: Path | None = None) -> Path:
 
     The notebooks extract IMDB themselves, once, and later runs find the folder; this does the
     same for the test suite and the grader. GNU tar takes 4 to 20 s for IMDB's 100,000 files
-    where Python's tarfile takes 40, so it is used when the machine has it. The folder appears whole
-    or not at all (extracted beside it, then renamed), so a reader never sees half of it.
+    where Python's tarfile takes 40, so it is used when the machine has it. The folder appears
+    whole or not at all (extracted beside it, then renamed), so a reader never sees half of it.
     """
     folder = folder or extracted_folder(archive)
     if folder.is_dir():
@@ -121,9 +121,8 @@ def extract_once(archive: Path, folder: Path | None = None) -> Path:
         try:
             partial.rename(folder)
         except OSError:
-            if (
-                not folder.is_dir()
-            ):  # else another process extracted it first: use theirs
+            # Another process extracted it first: use theirs.
+            if not folder.is_dir():
                 raise
     except (
         OSError,

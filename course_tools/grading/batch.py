@@ -27,7 +27,7 @@ import nbformat
 from tqdm import tqdm
 
 from course_tools import ROOT
-from course_tools.datasets import extract_once as extract_archive
+from course_tools.datasets import extract_once
 from course_tools.grading import assign, isolation
 from course_tools.grading.otter_format import load_questions, public_tests
 from course_tools.grading.pool import Pool, WorkerFailed
@@ -95,7 +95,7 @@ def cached_datasets(exercise: str) -> list[Path]:
     )
 
 
-def extract_once(exercise: str, datasets: list[Path]) -> list[Path]:
+def extract_solution_archives(exercise: str, datasets: list[Path]) -> list[Path]:
     """Extract, once and before any worker starts, the archives the solution opens with
     `get_file(..., extract=True)`; return the extracted folders.
 
@@ -113,7 +113,7 @@ def extract_once(exercise: str, datasets: list[Path]) -> list[Path]:
     for path in datasets:
         if path.name not in names:
             continue
-        folders.append(extract_archive(path))
+        folders.append(extract_once(path))
     return folders
 
 
@@ -230,7 +230,7 @@ class Batch:
     def _run(self) -> list[dict]:
         questions = load_questions(*assign.grading_tests(self.exercise))
         datasets = list(self.datasets) or cached_datasets(self.exercise)
-        extracted = extract_once(self.exercise, datasets)
+        extracted = extract_solution_archives(self.exercise, datasets)
         guarded = integrity(self.exercise)
         key = grading_key(questions, self.limits, self.exercise)
         level = isolation.detect()
