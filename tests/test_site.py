@@ -267,17 +267,26 @@ def test_the_site_with_solutions_shows_hidden_tests(built_site):
         assert assign.leaks(name, [built_site / "solutions" / f"{name}.html"]), name
 
 
+def _pins(name: str) -> dict[str, str]:
+    lines = (ROOT / name).read_text(encoding="utf-8").splitlines()
+    return {
+        line.split("==")[0].lower().replace("_", "-"): line.split("==")[1]
+        for line in lines
+        if "==" in line and not line.startswith("#")
+    }
+
+
 def test_the_book_only_requirements_pin_what_the_full_set_pins():
     """The Pages workflow builds from requirements-book.txt: the same versions, nothing more."""
-
-    def pins(name):
-        lines = (ROOT / name).read_text(encoding="utf-8").splitlines()
-        return {
-            line.split("==")[0].lower().replace("_", "-"): line.split("==")[1]
-            for line in lines
-            if "==" in line and not line.startswith("#")
-        }
-
-    book, full = pins("requirements-book.txt"), pins("requirements.txt")
+    book, full = _pins("requirements-book.txt"), _pins("requirements.txt")
     assert book and {name: full.get(name) for name in book} == book
     assert not {"tensorflow", "keras"} & set(book)
+
+
+def test_jupyterlab_is_added_by_make_lab_only():
+    """requirements-lab.txt pins only what requirements.txt lacks, JupyterLab among it; the test
+    environment goes without rfc3987-syntax, whose import (via nbformat's jsonschema) costs every
+    grading worker and command over a second."""
+    lab, full = _pins("requirements-lab.txt"), _pins("requirements.txt")
+    assert "jupyterlab" in lab and not set(lab) & set(full)
+    assert not {"jupyterlab", "rfc3987-syntax"} & set(full)
