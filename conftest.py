@@ -22,6 +22,9 @@ from course_tools.grading.assign import CACHE_ENV
 from course_tools.grading.batch import default_jobs
 from course_tools.grading.runner import THREAD_ENV
 
+#: The first process's Keras cache, whose datasets it has checked (see pytest_configure).
+CHECKED_DATASETS_ENV = "COURSE_TEST_CHECKED_DATASETS"
+
 
 def pytest_configure(config):
     # Set before any kernel starts, so that nbval's kernels inherit both variables.
@@ -43,7 +46,15 @@ def pytest_configure(config):
         config._course_assign_cache = Path(os.environ[CACHE_ENV])
     keras_home = Path(tempfile.mkdtemp(prefix="course-keras-home-"))
     config._course_keras_home = keras_home
-    for problem in seed_keras_home(keras_home):
+    # The first process checks the offline archives as it copies them; the pytest-xdist workers
+    # it starts copy its checked copies (it removes them when the run ends, after the workers).
+    checked = os.environ.get(CHECKED_DATASETS_ENV)
+    if checked and Path(checked).is_dir():
+        problems = seed_keras_home(keras_home, source=Path(checked), checked=True)
+    else:
+        problems = seed_keras_home(keras_home)
+        os.environ[CHECKED_DATASETS_ENV] = str(keras_home / "datasets")
+    for problem in problems:
         print(problem, file=sys.stderr)
     os.environ["KERAS_HOME"] = str(keras_home)
     # IMDB's 100,000 files, extracted once and kept between runs in _build/test-data (`make test`
