@@ -14,6 +14,7 @@ from course_tools.__main__ import main as course_tools_main
 from course_tools.book_config import load_repository
 from course_tools.grading import assign
 from course_tools.links import site_url
+from course_tools.pins import pins
 from course_tools.sphinx_ext import headline_outputs
 
 NOTEBOOK_PAGES = [
@@ -268,12 +269,7 @@ def test_the_site_with_solutions_shows_hidden_tests(built_site):
 
 
 def _pins(name: str) -> dict[str, str]:
-    lines = (ROOT / name).read_text(encoding="utf-8").splitlines()
-    return {
-        line.split("==")[0].lower().replace("_", "-"): line.split("==")[1]
-        for line in lines
-        if "==" in line and not line.startswith("#")
-    }
+    return pins(ROOT / name)
 
 
 def test_the_book_only_requirements_pin_what_the_full_set_pins():

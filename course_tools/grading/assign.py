@@ -31,9 +31,11 @@ from pathlib import Path
 
 import nbformat
 import yaml
+from packaging.utils import canonicalize_name
 
 from course_tools import RAW_URL_ENV, ROOT
 from course_tools.book_config import load_repository
+from course_tools.pins import pins
 
 SOLUTIONS = ROOT / "solutions"
 #: A folder of solution notebooks kept outside the public repository (hidden tests and
@@ -101,12 +103,13 @@ def question_names(notebook) -> list[str]:
 
 
 def pinned(names) -> list[str]:
-    pins = {}
-    for line in (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines():
-        if "==" in line and not line.startswith("#"):
-            name, version = line.split("==", 1)
-            pins[name.strip().lower()] = f"{name.strip()}=={version.strip()}"
-    return [pins[name] for name in names if name in pins]
+    """`name==version` for each of `names` that requirements.txt pins."""
+    versions = pins()
+    return [
+        f"{name}=={versions[canonicalize_name(name)]}"
+        for name in names
+        if canonicalize_name(name) in versions
+    ]
 
 
 def solution_digest(name: str) -> str:

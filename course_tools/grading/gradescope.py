@@ -25,6 +25,7 @@ from packaging.utils import canonicalize_name
 
 from course_tools import ROOT
 from course_tools.grading import assign, batch
+from course_tools.pins import pins
 
 #: What grading imports (the grader, otter to read and generate the tests, ruff which formats
 #: them) and what a submission imports (the notebooks' libraries); their dependencies follow.
@@ -132,11 +133,7 @@ def package_files() -> list[Path]:
 def requirements() -> list[str]:
     """`name==version` for every package grading needs and their dependencies, at the versions
     of requirements.txt (else of this environment, which `make` builds from it)."""
-    pins = {
-        canonicalize_name(line.split("==")[0]): line.split("==")[1].strip()
-        for line in (ROOT / "requirements.txt").read_text("utf-8").splitlines()
-        if "==" in line and not line.startswith("#")
-    }
+    pinned = pins()
     found: dict[str, str] = {}
     todo = [(name, frozenset()) for name in TOP_PACKAGES]
     done = set()
@@ -147,7 +144,7 @@ def requirements() -> list[str]:
             continue
         done.add((name, extras))
         distribution = metadata.distribution(name)
-        found[name] = pins.get(name, distribution.version)
+        found[name] = pinned.get(name, distribution.version)
         for line in distribution.requires or []:
             requirement = Requirement(line)
             marker = requirement.marker
